@@ -1,0 +1,1 @@
+"""Tables of the incentives module; later work fills this in (see the design's layout)."""

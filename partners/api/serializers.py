@@ -1,0 +1,118 @@
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from ..choices import PartnerStatus
+from ..models import Partner, PartnerContact, PartnerTier, Region
+from ..services import TIER_UPDATABLE_FIELDS
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = ["id", "code", "name", "kind", "parent", "path", "depth"]
+        read_only_fields = ["path", "depth"]
+
+
+class PartnerTierSerializer(serializers.ModelSerializer):
+    partner_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = PartnerTier
+        fields = ["id", *TIER_UPDATABLE_FIELDS, "partner_count"]
+
+
+class PartnerSerializer(serializers.ModelSerializer):
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_staff=True, is_active=True), allow_null=True, required=False
+    )
+    parent = serializers.PrimaryKeyRelatedField(
+        queryset=Partner.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text=_("Set on create; afterwards use the move action."),
+    )
+    status = serializers.ChoiceField(
+        choices=PartnerStatus.choices,
+        required=False,
+        help_text=_("Set on create (prospect, onboarding or active); afterwards use the transition action."),
+    )
+    network_level = serializers.IntegerField(source="depth", read_only=True)
+    sub_partner_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Partner
+        fields = [
+            "id",
+            "code",
+            "name",
+            "legal_name",
+            "partner_type",
+            "status",
+            "status_changed_at",
+            "tier",
+            "region",
+            "parent",
+            "network_level",
+            "sub_partner_count",
+            "owner",
+            "external_id",
+            "email",
+            "phone",
+            "website",
+            "address",
+            "credit_rating",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["status_changed_at", "created_at", "updated_at"]
+
+    def validate(self, attrs):
+        if self.instance is not None:
+            errors = {}
+            if "status" in attrs and attrs.pop("status") != self.instance.status:
+                errors["status"] = _("Change the status with POST /api/v1/partners/{id}/transition/.")
+            if "parent" in attrs and attrs.pop("parent") != self.instance.parent:
+                errors["parent"] = _("Move a partner in the network with POST /api/v1/partners/{id}/move/.")
+            if errors:
+                raise serializers.ValidationError(errors)
+        return attrs
+
+
+class PartnerTransitionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=PartnerStatus.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class PartnerMoveSerializer(serializers.Serializer):
+    parent = serializers.PrimaryKeyRelatedField(queryset=Partner.objects.all(), allow_null=True)
+
+
+class PartnerContactSerializer(serializers.ModelSerializer):
+    has_portal_login = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = PartnerContact
+        fields = [
+            "id",
+            "partner",
+            "name",
+            "email",
+            "phone",
+            "job_role",
+            "title",
+            "is_primary",
+            "has_portal_login",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        # Not the validator DRF derives from "one primary contact per partner": a new primary
+        # contact replaces the previous one (contact_create/contact_update demote it).
+        validators = []
+
+    def validate_partner(self, partner):
+        if self.instance is not None and partner != self.instance.partner:
+            raise serializers.ValidationError(_("A contact cannot be moved to another partner."))
+        return partner

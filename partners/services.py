@@ -1,0 +1,329 @@
+"""Writes to the partner registry. Each service validates, writes in one transaction, records
+history, and raises a ValidationError naming the field and the reason when the input is wrong."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from prm.audit import audit_record, diff, snapshot
+from prm.models import AuditEntry
+from prm.tree import tree_check_parent
+
+from .choices import MAX_NETWORK_DEPTH, PARTNER_STATUS_TRANSITIONS, PartnerStatus, PartnerType
+from .models import Partner, PartnerContact, PartnerTier, Region
+
+# Fields a plain update may change; status and network position have their own services.
+PARTNER_UPDATABLE_FIELDS = (
+    "code",
+    "name",
+    "legal_name",
+    "partner_type",
+    "tier",
+    "region",
+    "owner",
+    "external_id",
+    "email",
+    "phone",
+    "website",
+    "address",
+    "credit_rating",
+    "notes",
+)
+REGION_UPDATABLE_FIELDS = ("code", "name", "kind", "parent")
+TIER_UPDATABLE_FIELDS = (
+    "name",
+    "rank",
+    "description",
+    "min_annual_revenue",
+    "min_certified_staff",
+    "min_scorecard_score",
+    "discount_percent",
+    "rebate_multiplier",
+    "mdf_allowance_percent",
+)
+CONTACT_UPDATABLE_FIELDS = ("name", "email", "phone", "job_role", "title", "is_primary")
+
+
+def _normalise_code(value):
+    return (value or "").strip().upper()
+
+
+def _save(instance, *, exclude=None):
+    """Validate every field and constraint, then save; a race on a unique value is still a clear
+    field error, never a 500."""
+    instance.full_clean(exclude=exclude)
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as error:
+        raise ValidationError(
+            _("Another change to the same data was saved at the same moment; reload and try again.")
+        ) from error
+
+
+def _apply(instance, data, allowed):
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+    for name, value in data.items():
+        setattr(instance, name, value)
+
+
+# Regions ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def region_create(*, code, name, kind, parent=None, by=None):
+    """Create a region under `parent` (or a root region)."""
+    region = Region(code=_normalise_code(code), name=(name or "").strip(), kind=kind, parent=parent)
+    _save(region)
+    audit_record(instance=region, action=AuditEntry.Action.CREATE, by=by)
+    return region
+
+
+@transaction.atomic
+def region_update(*, region, by=None, **data):
+    """Change a region; moving it under one of its own sub-regions is refused."""
+    if "code" in data:
+        data["code"] = _normalise_code(data["code"])
+    region = Region.objects.select_for_update().get(pk=region.pk)
+    if "parent" in data:
+        tree_check_parent(region, data["parent"])
+    before = snapshot(region, REGION_UPDATABLE_FIELDS)
+    _apply(region, data, REGION_UPDATABLE_FIELDS)
+    _save(region)
+    changes = diff(before, snapshot(region, REGION_UPDATABLE_FIELDS))
+    if changes:
+        audit_record(instance=region, action=AuditEntry.Action.UPDATE, by=by, changes=changes)
+    return region
+
+
+@transaction.atomic
+def region_delete(*, region, by=None):
+    """Delete a region that has no sub-regions and no partners; the deletion is recorded."""
+    region = Region.objects.select_for_update().get(pk=region.pk)
+    if region.children.exists():
+        raise ValidationError(_("%(region)s has sub-regions; delete or move them first.") % {"region": region})
+    if region.partners.exists():
+        raise ValidationError(_("%(region)s is the primary region of partners; move them first.") % {"region": region})
+    audit_record(instance=region, action=AuditEntry.Action.DELETE, by=by, changes={"code": [region.code, None]})
+    region.delete()
+
+
+# Tiers --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def tier_create(*, by=None, **data):
+    """Create a partner tier; names and ranks are unique."""
+    tier = PartnerTier()
+    _apply(tier, data, TIER_UPDATABLE_FIELDS)
+    _save(tier)
+    audit_record(instance=tier, action=AuditEntry.Action.CREATE, by=by)
+    return tier
+
+
+@transaction.atomic
+def tier_update(*, tier, by=None, **data):
+    """Change a tier's requirements or benefits; the change is recorded."""
+    tier = PartnerTier.objects.select_for_update().get(pk=tier.pk)
+    before = snapshot(tier, TIER_UPDATABLE_FIELDS)
+    _apply(tier, data, TIER_UPDATABLE_FIELDS)
+    _save(tier)
+    changes = diff(before, snapshot(tier, TIER_UPDATABLE_FIELDS))
+    if changes:
+        audit_record(instance=tier, action=AuditEntry.Action.UPDATE, by=by, changes=changes)
+    return tier
+
+
+@transaction.atomic
+def tier_delete(*, tier, by=None):
+    """Delete a tier no partner is in; the deletion is recorded."""
+    tier = PartnerTier.objects.select_for_update().get(pk=tier.pk)
+    if tier.partners.exists():
+        raise ValidationError(_("Partners are in the %(tier)s tier; move them to another tier first.") % {"tier": tier})
+    audit_record(instance=tier, action=AuditEntry.Action.DELETE, by=by, changes={"name": [tier.name, None]})
+    tier.delete()
+
+
+# Partners -----------------------------------------------------------------------------------
+
+
+def partner_check_network_parent(partner, parent):
+    """A sub-partner sits under a distributor that is not terminated, with no cycle, and the
+    network is at most MAX_NETWORK_DEPTH levels deep (distributor → sub-distributor → reseller)."""
+    if parent is None:
+        return
+    if parent.partner_type != PartnerType.DISTRIBUTOR:
+        raise ValidationError(
+            {
+                "parent": _("Only a distributor can have sub-partners; %(parent)s is of type “%(type)s”.")
+                % {"parent": parent, "type": parent.get_partner_type_display()}
+            }
+        )
+    if parent.status == PartnerStatus.TERMINATED:
+        raise ValidationError(
+            {"parent": _("%(parent)s is terminated and cannot take sub-partners.") % {"parent": parent}}
+        )
+    tree_check_parent(partner, parent, max_depth=MAX_NETWORK_DEPTH)
+
+
+@transaction.atomic
+def partner_create(*, by=None, parent=None, status=PartnerStatus.PROSPECT, **data):
+    """Register a partner, as a prospect unless another starting status is given (prospect,
+    onboarding or active: imports of existing partners start active)."""
+    if status not in (PartnerStatus.PROSPECT, PartnerStatus.ONBOARDING, PartnerStatus.ACTIVE):
+        raise ValidationError({"status": _("A new partner starts as prospect, onboarding or active.")})
+    partner = Partner(status=status, status_changed_at=timezone.now())
+    data.setdefault("external_id", "")
+    data["code"] = _normalise_code(data.get("code"))
+    data["external_id"] = (data["external_id"] or "").strip()
+    _apply(partner, data, PARTNER_UPDATABLE_FIELDS)
+    partner_check_network_parent(partner, parent)
+    partner.parent = parent
+    _save(partner)
+    audit_record(instance=partner, action=AuditEntry.Action.CREATE, by=by)
+    return partner
+
+
+@transaction.atomic
+def partner_update(*, partner, by=None, **data):
+    """Change a partner's profile. Status and network position change only through
+    `partner_change_status` and `partner_move`. The row is re-read under a lock, so a stale copy
+    never writes back a status or network position changed in the meantime."""
+    partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    if "code" in data:
+        data["code"] = _normalise_code(data["code"])
+    if "external_id" in data:
+        data["external_id"] = (data["external_id"] or "").strip()
+    before = snapshot(partner, PARTNER_UPDATABLE_FIELDS)
+    _apply(partner, data, PARTNER_UPDATABLE_FIELDS)
+    if partner.partner_type != PartnerType.DISTRIBUTOR and partner.children.exists():
+        raise ValidationError({"partner_type": _("This partner has sub-partners, so it must stay a distributor.")})
+    _save(partner)
+    changes = diff(before, snapshot(partner, PARTNER_UPDATABLE_FIELDS))
+    if changes:
+        audit_record(instance=partner, action=AuditEntry.Action.UPDATE, by=by, changes=changes)
+    return partner
+
+
+def partner_allowed_statuses(partner):
+    return PARTNER_STATUS_TRANSITIONS[PartnerStatus(partner.status)]
+
+
+@transaction.atomic
+def partner_change_status(*, partner, status, by=None, reason=""):
+    """Move a partner along its lifecycle: prospect → onboarding → active ⇄ suspended →
+    terminated. Any other move is refused, as is terminating a partner that still has
+    sub-partners that are not terminated."""
+    partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    if status not in PartnerStatus.values:
+        raise ValidationError({"status": _("“%(status)s” is not a partner status.") % {"status": status}})
+    if status not in partner_allowed_statuses(partner):
+        raise ValidationError(
+            {
+                "status": _("A partner cannot go from %(current)s to %(new)s.")
+                % {"current": partner.get_status_display(), "new": PartnerStatus(status).label}
+            }
+        )
+    if status == PartnerStatus.TERMINATED:
+        open_children = list(partner.children.exclude(status=PartnerStatus.TERMINATED).order_by("code"))
+        if open_children:
+            raise ValidationError(
+                {
+                    "status": ngettext(
+                        "Move or terminate its sub-partner first (%(names)s).",
+                        "Move or terminate its %(count)s sub-partners first (%(names)s).",
+                        len(open_children),
+                    )
+                    % {"count": len(open_children), "names": ", ".join(c.code for c in open_children[:5])}
+                }
+            )
+    previous = partner.status
+    partner.status = status
+    partner.status_changed_at = timezone.now()
+    partner.save(update_fields=["status", "status_changed_at", "updated_at"])
+    audit_record(
+        instance=partner,
+        action=AuditEntry.Action.STATUS,
+        by=by,
+        changes={"status": [previous, status], **({"reason": [None, reason]} if reason else {})},
+    )
+    return partner
+
+
+@transaction.atomic
+def partner_move(*, partner, parent, by=None):
+    """Place a partner (with its whole sub-network) under `parent`, or at the top with None."""
+    partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    if parent is not None:
+        parent = Partner.objects.get(pk=parent.pk)
+    partner_check_network_parent(partner, parent)
+    previous = partner.parent
+    if (previous and previous.pk) == (parent and parent.pk):
+        return partner
+    partner.parent = parent
+    partner.save(update_fields=["parent", "updated_at"])
+    audit_record(
+        instance=partner,
+        action=AuditEntry.Action.MOVE,
+        by=by,
+        changes={"parent": [str(previous) if previous else None, str(parent) if parent else None]},
+    )
+    return partner
+
+
+# Contacts -----------------------------------------------------------------------------------
+
+
+def _demote_other_primaries(contact):
+    if contact.is_primary:
+        PartnerContact.objects.filter(partner=contact.partner, is_primary=True).exclude(pk=contact.pk).update(
+            is_primary=False
+        )
+
+
+@transaction.atomic
+def contact_create(*, partner, by=None, **data):
+    """Add a person to a partner; a new primary contact replaces the previous one."""
+    contact = PartnerContact(partner=partner)
+    _apply(contact, data, CONTACT_UPDATABLE_FIELDS)
+    contact.email = (contact.email or "").strip().lower()
+    _demote_other_primaries(contact)
+    _save(contact, exclude=["user"])
+    audit_record(instance=partner, action=AuditEntry.Action.UPDATE, by=by, changes={"contact": [None, contact.name]})
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact, by=None, **data):
+    """Change a contact; making it primary demotes the partner's previous primary contact."""
+    contact = PartnerContact.objects.select_for_update().select_related("partner").get(pk=contact.pk)
+    before = snapshot(contact, CONTACT_UPDATABLE_FIELDS)
+    _apply(contact, data, CONTACT_UPDATABLE_FIELDS)
+    contact.email = (contact.email or "").strip().lower()
+    _demote_other_primaries(contact)
+    _save(contact, exclude=["user"])
+    changes = diff(before, snapshot(contact, CONTACT_UPDATABLE_FIELDS))
+    if changes:
+        audit_record(
+            instance=contact.partner,
+            action=AuditEntry.Action.UPDATE,
+            by=by,
+            # "<model>:<field>" keys let the history show the contact's field names translated.
+            changes={"contact": [contact.name, contact.name]}
+            | {f"{PartnerContact._meta.label_lower}:{name}": value for name, value in changes.items()},
+        )
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, contact, by=None):
+    """Remove a contact. One with a portal login must have the login deactivated first."""
+    if contact.user_id and contact.user.is_active:
+        raise ValidationError(_("%(name)s has an active portal login; deactivate it first.") % {"name": contact.name})
+    partner, name = contact.partner, contact.name
+    contact.delete()
+    audit_record(instance=partner, action=AuditEntry.Action.UPDATE, by=by, changes={"contact": [name, None]})

@@ -1,0 +1,35 @@
+"""Every API error is JSON with field-level messages; bad input is never a 500."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def validation_error_detail(error):
+    """A Django ValidationError as DRF detail: {field: [messages]}, non-field under `non_field_errors`."""
+    if hasattr(error, "error_dict"):
+        return {
+            ("non_field_errors" if field == "__all__" else field): list(messages)
+            for field, messages in error.message_dict.items()
+        }
+    return {"non_field_errors": list(error.messages)}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(validation_error_detail(exc))
+    elif isinstance(exc, ProtectedError):
+        return Response(
+            {"non_field_errors": [_("This object is still in use and cannot be deleted.")]},
+            status=status.HTTP_409_CONFLICT,
+        )
+    return drf_exception_handler(exc, context)
+
+
+def api_not_found(request, *args, **kwargs):
+    """Unknown API addresses answer JSON like the rest of the API, not an HTML page."""
+    return JsonResponse({"detail": _("No API endpoint at this address.")}, status=status.HTTP_404_NOT_FOUND)

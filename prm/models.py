@@ -1,0 +1,138 @@
+"""Cross-cutting tables: users, the change history and the record of background job runs."""
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A person who signs in: vendor staff or a partner's user. Signs in by username or email."""
+
+    email = models.EmailField(_("email"), blank=True)
+    display_name = models.CharField(_("display name"), max_length=150, blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Language of the interface; empty follows the browser."),
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["username"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), condition=~models.Q(email=""), name="user_email_unique_ci"),
+        ]
+
+    def __str__(self):
+        return self.display_name or self.get_full_name() or self.username
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower()
+        super().save(*args, **kwargs)
+
+
+class AuditEntry(models.Model):
+    """Who changed what and when: one row per change made through a service."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Created")
+        UPDATE = "update", _("Updated")
+        STATUS = "status", _("Status changed")
+        MOVE = "move", _("Moved")
+        DELETE = "delete", _("Deleted")
+
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    object_type = models.CharField(_("object type"), max_length=100)
+    object_id = models.CharField(_("object id"), max_length=64)
+    object_repr = models.CharField(_("object"), max_length=200)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("history entry")
+        verbose_name_plural = _("history")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id", "-at"])]
+
+    def __str__(self):
+        return f"{self.object_repr}: {self.get_action_display()}"
+
+    # Keys that services record which are not model fields.
+    EXTRA_LABELS = {"contact": _("contact"), "reason": _("reason")}
+
+    def readable_changes(self):
+        """[(label, before, after)] in the user's language: field names become their verbose
+        names and stored choice values their labels. A key "<app.model>:<field>" names a field
+        of a related model (a partner's contact, say)."""
+        rows = []
+        for key, change in self.changes.items():
+            before, after = change if isinstance(change, list) and len(change) == 2 else (None, change)
+            model_label, _sep, name = key.rpartition(":")
+            model = _model_or_none(model_label or self.object_type)
+            field = _field_or_none(model, name)
+            if field is None:
+                label = self.EXTRA_LABELS.get(name, name)
+            else:
+                label = field.verbose_name if not model_label else f"{model._meta.verbose_name}: {field.verbose_name}"
+                if field.choices:
+                    labels = dict(field.flatchoices)
+                    before, after = labels.get(before, before), labels.get(after, after)
+            rows.append((label, before, after))
+        return rows
+
+
+def _model_or_none(label):
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError):
+        return None
+
+
+def _field_or_none(model, name):
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+class JobRun(models.Model):
+    """One run of a background job: when it started and finished, what it wrote, what failed."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    job = models.CharField(_("job"), max_length=100, db_index=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    rows_written = models.PositiveIntegerField(_("rows written"), default=0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"{self.job} {self.started_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,164 @@
+"""Base views every app's staff pages are built from: list (filter, sort, paginate, export),
+create/edit through a service, and the staff home page."""
+
+import csv
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import FormView, ListView, TemplateView
+
+from .dashboard import staff_home_panels
+
+
+class StaffRequiredMixin(LoginRequiredMixin):
+    """Pages for vendor staff. Anyone else signed in is refused with a clear message."""
+
+    permission_denied_message = _("This page is for the vendor's channel team.")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if not request.user.is_staff:
+            raise PermissionDenied(self.permission_denied_message)
+        self.load_objects(**kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
+    def load_objects(self, **kwargs):
+        """Load the objects named in the URL, once the user is known to be allowed in."""
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+class ObjectListView(StaffRequiredMixin, ListView):
+    """A list that filters with a FilterSet, sorts by whitelisted columns, paginates, and exports
+    the whole filtered list as CSV with `?export=csv`.
+
+    Subclasses name `filterset_class`, `ordering_fields` ({url name: model field}),
+    `default_ordering`, and `get_export_columns()` returning [(header, callable(row))].
+    """
+
+    filterset_class = None
+    ordering_fields = {}
+    default_ordering = None
+    export_filename = "export"
+    paginate_by = 25
+    page_size_choices = (25, 50, 100)
+
+    def get_base_queryset(self):
+        return self.model._default_manager.all()
+
+    def get_ordering(self):
+        requested = self.request.GET.get("sort", "")
+        name = requested.lstrip("-")
+        if name in self.ordering_fields:
+            field = self.ordering_fields[name]
+            direction = "-" if requested.startswith("-") else ""
+            return [f"{direction}{field}", "pk"]
+        return self.default_ordering
+
+    def get_paginate_by(self, queryset):
+        try:
+            size = int(self.request.GET.get("page_size", self.paginate_by))
+        except ValueError:
+            return self.paginate_by
+        return size if size in self.page_size_choices else self.paginate_by
+
+    def paginate_queryset(self, queryset, page_size):
+        """Like ListView's, but a page number past the end (or not a number) shows the nearest
+        page instead of a 404: links to page 9 stay useful after filters shrink the list."""
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_queryset(self):
+        queryset = self.get_base_queryset()
+        if self.filterset_class is not None:
+            self.filterset = self.filterset_class(self.request.GET, queryset=queryset, request=self.request)
+            # An invalid filter shows its errors on the form and lists nothing rather than everything.
+            queryset = self.filterset.qs if self.filterset.is_valid() else queryset.none()
+        ordering = self.get_ordering()
+        if ordering:
+            queryset = queryset.order_by(*ordering)
+        return queryset
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("export") == "csv" and self.get_export_columns():
+            return self.export_csv(self.get_queryset())
+        return super().get(request, *args, **kwargs)
+
+    def get_export_columns(self):
+        return ()
+
+    def export_csv(self, queryset):
+        writer = csv.writer(_Echo())
+        columns = self.get_export_columns()
+
+        def rows():
+            # A byte-order mark so that spreadsheet programs read Chinese text as UTF-8.
+            yield "\ufeff" + writer.writerow([str(header) for header, _value in columns])
+            for row in queryset.iterator(chunk_size=2000):
+                yield writer.writerow([value(row) for _header, value in columns])
+
+        filename = f"{self.export_filename}-{timezone.localdate():%Y%m%d}.csv"
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            filter=getattr(self, "filterset", None),
+            current_sort=self.request.GET.get("sort", ""),
+            querystring=query.urlencode(),
+            page_size_choices=self.page_size_choices,
+        )
+        return context
+
+
+class ServiceFormView(StaffRequiredMixin, FormView):
+    """A form whose valid data is handed to a service. A ValidationError raised by the service
+    lands on the form, on the field it names, and nothing is saved."""
+
+    success_message = None
+
+    def perform(self, form):
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            self.object = self.perform(form)
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, messages in error.message_dict.items():
+                    target = field if field in form.fields else None
+                    for message in messages:
+                        form.add_error(target, message)
+            else:
+                for message in error.messages:
+                    form.add_error(None, message)
+            return self.form_invalid(form)
+        if self.success_message:
+            from django.contrib import messages
+
+            messages.success(self.request, self.success_message)
+        return HttpResponseRedirect(self.get_success_url())
+
+    def get_success_url(self):
+        return self.object.get_absolute_url()
+
+
+class HomeView(StaffRequiredMixin, TemplateView):
+    template_name = "staff/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["panels"] = staff_home_panels(user=self.request.user)
+        return context

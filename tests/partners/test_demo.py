@@ -1,0 +1,124 @@
+"""`manage.py seed_demo`: a believable channel to click through, and safe to run again."""
+
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+
+from partners.choices import PartnerType, RegionKind
+from partners.models import Partner, PartnerContact, PartnerTier, Region
+
+pytestmark = pytest.mark.django_db
+
+DEMO_USERS = ["admin", "manager", "analyst", "partner"]
+PASSWORD = "demo12345"
+
+
+def seed():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def row_counts():
+    return {model._meta.label: model._base_manager.count() for model in apps.get_models()}
+
+
+# The module seeds once, before any function-scoped fixture runs; both the seeding and the
+# checks use the same fast hasher, so a password set by the seed can be checked by the tests.
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """Seed once for the module (it takes seconds), inside a transaction rolled back at the end;
+    each test still runs in its own savepoint, so a test that writes leaves no trace."""
+    with override_settings(PASSWORD_HASHERS=FAST_HASHERS), django_db_blocker.unblock(), transaction.atomic():
+        seed()
+        yield
+        transaction.set_rollback(True)
+
+
+@pytest.fixture(autouse=True)
+def same_hashers_as_the_seed(settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+def test_builds_regions_tiers_and_a_three_level_network(demo):
+    assert Region.objects.filter(kind=RegionKind.AREA).count() >= 4
+    assert Region.objects.filter(kind=RegionKind.PROVINCE).count() >= 12
+    assert PartnerTier.objects.count() == 4
+    assert Partner.objects.count() >= 60
+    level3 = Partner.objects.filter(depth=3)
+    assert level3.exists()
+    # Level 3 hangs under a level-2 distributor that hangs under a top-level distributor.
+    leaf = level3.select_related("parent__parent").first()
+    assert leaf.parent.depth == 2 and leaf.parent.partner_type == PartnerType.DISTRIBUTOR
+    assert leaf.parent.parent.depth == 1 and leaf.parent.parent.parent_id is None
+    assert not Partner.objects.filter(depth__gt=3).exists()
+
+
+def test_every_partner_has_one_primary_contact(demo):
+    partners = Partner.objects.count()
+
+    assert PartnerContact.objects.filter(is_primary=True).values("partner").distinct().count() == partners
+    assert PartnerContact.objects.filter(is_primary=True).count() == partners
+
+
+@pytest.mark.parametrize("username", DEMO_USERS)
+def test_demo_users_sign_in_by_username_and_by_email(demo, username):
+    by_name = authenticate(username=username, password=PASSWORD)
+
+    assert by_name is not None and by_name.username == username
+    assert by_name.email
+    assert authenticate(username=by_name.email, password=PASSWORD) == by_name
+    assert authenticate(username=by_name.email.upper(), password=PASSWORD) == by_name
+    assert authenticate(username=username, password="wrong-password") is None
+
+
+def test_staff_roles_are_set_up(demo):
+    admin = authenticate(username="admin", password=PASSWORD)
+    manager = authenticate(username="manager", password=PASSWORD)
+    partner_user = authenticate(username="partner", password=PASSWORD)
+
+    assert admin.is_superuser and admin.is_staff
+    assert manager.is_staff and not manager.is_superuser
+    assert not partner_user.is_staff
+
+
+def test_partner_user_is_partner_admin_of_a_distributor_with_sub_partners(demo):
+    contact = PartnerContact.objects.select_related("partner").get(user__username="partner")
+
+    assert contact.is_partner_admin
+    assert contact.partner.partner_type == PartnerType.DISTRIBUTOR
+    assert contact.partner.children.exists()
+    assert list(Partner.objects.visible_to(contact.user)) == [contact.partner]
+
+
+def test_running_it_twice_creates_nothing_new(demo):
+    first = row_counts()
+
+    seed()
+
+    assert row_counts() == first
+
+
+def test_demo_users_have_their_roles_and_managers_their_regions(demo):
+    from django.contrib.auth import get_user_model
+
+    from partners.access import partners_managed_by
+    from prm.roles import Role, user_roles
+
+    users = {user.username: user for user in get_user_model().objects.all()}
+    assert Role.CHANNEL_ADMIN in user_roles(users["admin"])
+    assert Role.CHANNEL_MANAGER in user_roles(users["manager"])
+    assert Role.ANALYST in user_roles(users["analyst"])
+    assert Role.PARTNER_ADMIN in user_roles(users["partner"])
+    managed = partners_managed_by(users["manager"])
+    assert managed.filter(code="D-EAST-1").exists()
+    assert not managed.filter(code="D-SOUTH-1", owner__isnull=False).exclude(owner=users["manager"]).exists()
+    assert not partners_managed_by(users["analyst"]).exists()

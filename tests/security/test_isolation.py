@@ -1,0 +1,417 @@
+"""The isolation harness: every route, every method, every outside role, against two partners.
+
+Routes are discovered from the URLconf (which includes the API router), never listed by hand.
+Each route must be classified below; a route the harness cannot classify fails the test, so a
+page or endpoint added later is covered as soon as it exists.
+
+For every route × method × role it proves that no foreign object is returned, listed or counted
+(the other partner's unique markers never appear in a response, an API count never includes its
+rows, a request for its object never succeeds) and, at the end, that nothing foreign changed and
+no field a role may not set (tier, status, owner, code, privileges…) changed on the own partner.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+
+import pytest
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.exceptions import NoReverseMatch
+
+from partners.choices import PartnerStatus
+from partners.models import Partner, PartnerContact, PartnerTier, Region
+from prm.roles import Role
+from prm.tenancy import TenantQuerySet
+from tests.factories import (
+    DistributorFactory,
+    PartnerContactFactory,
+    PartnerFactory,
+    PartnerTierFactory,
+    RegionFactory,
+    StaffFactory,
+    UserFactory,
+)
+
+METHODS = ("get", "post", "put", "patch", "delete")
+
+# What each route's `pk` names. A new route with a `pk` must be added here.
+PK_MODELS = {
+    "partners:partner-detail": Partner,
+    "partners:partner-edit": Partner,
+    "partners:partner-status": Partner,
+    "partners:partner-move": Partner,
+    "partners:contact-create": Partner,
+    "partners:contact-edit": PartnerContact,
+    "partners:contact-delete": PartnerContact,
+    "partners:region-edit": Region,
+    "partners:tier-edit": PartnerTier,
+    "partner-detail": Partner,
+    "partner-move": Partner,
+    "partner-transition": Partner,
+    "partner-contact-detail": PartnerContact,
+    "region-detail": Region,
+    "tier-detail": PartnerTier,
+}
+
+# Route names outside any namespace that are not API router routes.
+PLAIN_ROUTES = {"home", "healthz", "login", "logout", "set_language", "api-root", "api-schema", "api-docs", "api-redoc"}
+
+# API router actions beyond list/detail, by the basename they start with.
+API_ACTION_PREFIXES = ("partner-", "region-", "tier-")
+
+# Unnamed routes, by their pattern: what to request for each.
+UNNAMED_ROUTES = {
+    r"admin/(?P<url>.*)$": "/admin/no-such-page/",
+    r"^api/": "/api/no-such-endpoint/",
+}
+
+# Fields no outside role may set, tried on every write.
+FORBIDDEN_WRITE = {
+    "status": PartnerStatus.TERMINATED,
+    "owner": None,  # filled with a staff user's id
+    "tier": None,  # filled with the top tier's id
+    "code": "HACKED-1",
+    "name": "HACKED",
+    "external_id": "HACKED",
+    "credit_rating": "AAA",
+    "is_staff": True,
+    "is_superuser": True,
+    "partner": None,  # filled with the foreign partner's id
+    "parent": None,  # filled with the foreign partner's id
+    "region": None,  # filled with another region's id
+}
+
+
+@dataclass
+class Route:
+    route: str
+    name: str
+    pattern: URLPattern
+
+
+def discover_routes():
+    def walk(patterns, prefix="", namespace=None):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                inner = namespace
+                if entry.namespace:
+                    inner = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+                yield from walk(entry.url_patterns, prefix + str(entry.pattern), inner)
+            else:
+                name = entry.name or ""
+                if name and namespace:
+                    name = f"{namespace}:{name}"
+                yield Route(prefix + str(entry.pattern), name, entry)
+
+    return list(walk(get_resolver().url_patterns))
+
+
+def route_params(route):
+    regex = route.pattern.pattern.regex
+    return sorted(set(regex.groupindex) | set(getattr(route.pattern.pattern, "converters", {})))
+
+
+class Unclassified(Exception):
+    pass
+
+
+def admin_model(route):
+    match = re.match(r"admin/(\w+)/(\w+)/", route.route)
+    if not match:
+        raise Unclassified(f"{route.route}: admin route without a model")
+    return apps.get_model(match[1], match[2])
+
+
+def build_url(route, world):
+    """The URL to request for this route, aimed at the foreign partner's objects."""
+    if not route.name:
+        if route.route in UNNAMED_ROUTES:
+            return UNNAMED_ROUTES[route.route]
+        if route.route.endswith("<path:object_id>/") and route.route.startswith("admin/"):
+            return f"/{route.route.replace('<path:object_id>', str(world.foreign_pk(admin_model(route))))}"
+        raise Unclassified(f"unnamed route {route.route!r}")
+    namespace = route.name.split(":", 1)[0] if ":" in route.name else ""
+    known_api_action = any(route.name.startswith(prefix) for prefix in API_ACTION_PREFIXES)
+    if (
+        not namespace
+        and route.name not in PLAIN_ROUTES
+        and not route.name.endswith(("-list", "-detail"))
+        and (not known_api_action)
+    ):
+        raise Unclassified(f"route {route.name!r} ({route.route}) is in no known area")
+    kwargs = {}
+    for param in route_params(route):
+        if param == "pk":
+            model = PK_MODELS.get(route.name)
+            if model is None:
+                raise Unclassified(f"{route.name}: which model does pk name? add it to PK_MODELS")
+            kwargs["pk"] = world.foreign_pk(model)
+        elif param == "format":
+            kwargs["format"] = "json"
+        elif param == "id" and route.name.startswith("admin:"):
+            kwargs["id"] = world.foreign_pk(admin_model(route))
+        elif param == "object_id":
+            if route.name.startswith("admin:view_on_site"):
+                kwargs["object_id"] = world.foreign.pk
+            else:
+                kwargs["object_id"] = world.foreign_pk(admin_model(route))
+        elif param == "content_type_id":
+            kwargs["content_type_id"] = ContentType.objects.get_for_model(Partner).pk
+        elif param == "app_label":
+            kwargs["app_label"] = "partners"
+        elif param in ("uidb64", "token"):
+            kwargs[param] = world.foreign_token(param)
+        else:
+            raise Unclassified(f"{route.name}: the harness does not know the parameter {param!r}")
+    try:
+        return reverse(route.name, kwargs=kwargs)
+    except NoReverseMatch as error:
+        raise Unclassified(f"{route.name}: cannot build a URL ({error})") from error
+
+
+class World:
+    """Two distributors with sub-partners and contacts; we act from the own one (Alpha)."""
+
+    def __init__(self):
+        from django.contrib.auth.models import Group
+
+        self.region = RegionFactory(code="ISO-R", name="Isolation Region")
+        self.other_region = RegionFactory(code="ISO-S", name="Second Region")
+        self.top_tier = PartnerTierFactory(name="Top Tier", rank=90)
+        self.own = DistributorFactory(code="ALPHA-1", name="Alpha Distribution", region=self.region)
+        self.own_sub = PartnerFactory(code="ALPHA-11", name="Alpha Sub Reseller", parent=self.own, region=self.region)
+        self.foreign = DistributorFactory(
+            code="ZETA-1",
+            name="Zeta Secret Distribution",
+            region=self.region,
+            external_id="CRM-ZETA-SECRET",
+            email="board@zeta-secret.example",
+            phone="+86 999 0000 1111",
+        )
+        self.foreign_sub = PartnerFactory(
+            code="ZETA-11", name="Zeta Hidden Reseller", parent=self.foreign, region=self.region
+        )
+        self.foreign_contact = PartnerContactFactory(
+            partner=self.foreign, name="Zeta Insider", email="insider@zeta-secret.example"
+        )
+        self.staff = StaffFactory(username="iso-staff")
+        self.users = {}
+        for key, partner, role in (
+            ("own_admin", self.own, Role.PARTNER_ADMIN),
+            ("own_user", self.own, Role.PARTNER_USER),
+            ("foreign_admin", self.foreign, Role.PARTNER_ADMIN),
+        ):
+            user = UserFactory(username=f"iso-{key}", email=f"{key}@iso.example")
+            user.groups.add(Group.objects.get(name=role))
+            PartnerContactFactory(
+                partner=partner,
+                name=f"{key} person",
+                email=f"{key}@iso.example",
+                user=user,
+                is_partner_admin=role == Role.PARTNER_ADMIN,
+            )
+            self.users[key] = user
+        self.markers = [
+            "Zeta Secret",
+            "ZETA-1",
+            "ZETA-11",
+            "Zeta Hidden",
+            "CRM-ZETA-SECRET",
+            "zeta-secret.example",
+            "Zeta Insider",
+            "+86 999 0000 1111",
+            "foreign_admin@iso.example",
+        ]
+
+    def foreign_pk(self, model):
+        if model is Partner:
+            return self.foreign.pk
+        if model is PartnerContact:
+            return self.foreign_contact.pk
+        if model is Region:
+            return self.region.pk
+        if model is PartnerTier:
+            return self.top_tier.pk
+        if model._meta.label == "prm.User" or model._meta.model_name == "user":
+            return self.users["foreign_admin"].pk
+        obj = model._default_manager.first()
+        return obj.pk if obj else 1
+
+    def foreign_token(self, param):
+        from django.utils.encoding import force_bytes
+        from django.utils.http import urlsafe_base64_encode
+
+        if param == "uidb64":
+            return urlsafe_base64_encode(force_bytes(self.users["foreign_admin"].pk))
+        return "set-password"
+
+    def write_payload(self):
+        payload = dict(FORBIDDEN_WRITE)
+        payload.update(
+            owner=self.staff.pk,
+            tier=self.top_tier.pk,
+            partner=self.foreign.pk,
+            parent=self.foreign.pk,
+            region=self.other_region.pk,
+        )
+        return payload
+
+    def snapshot(self):
+        """Everything foreign, and every protected field of the own side."""
+        protected = [
+            "code",
+            "name",
+            "status",
+            "tier_id",
+            "owner_id",
+            "region_id",
+            "parent_id",
+            "external_id",
+            "credit_rating",
+            "path",
+        ]
+        User = type(self.staff)
+        return {
+            "foreign_partners": list(
+                Partner.objects.filter(path__startswith=self.foreign.path).order_by("pk").values()
+            ),
+            "foreign_contacts": list(
+                PartnerContact.objects.filter(partner__path__startswith=self.foreign.path).order_by("pk").values()
+            ),
+            "own_protected": list(
+                Partner.objects.filter(path__startswith=self.own.path).order_by("pk").values(*protected)
+            ),
+            "privileges": list(User.objects.order_by("pk").values("pk", "is_staff", "is_superuser")),
+            "groups": sorted(User.groups.through.objects.values_list("user_id", "group_id")),
+            "regions": list(Region.objects.order_by("pk").values()),
+            "tiers": list(PartnerTier.objects.order_by("pk").values()),
+        }
+
+
+def tenant_model_for(route):
+    """The partner-owned model an API list route returns, if any."""
+    callback = route.pattern.callback
+    viewset = getattr(callback, "cls", None)
+    if viewset is None or not hasattr(viewset, "get_queryset"):
+        return None
+    serializer = getattr(viewset, "serializer_class", None)
+    model = getattr(getattr(serializer, "Meta", None), "model", None)
+    if model is not None and isinstance(model._default_manager.all(), TenantQuerySet):
+        return model
+    return None
+
+
+def body_of(response):
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode(errors="replace")
+    return response.content.decode(errors="replace")
+
+
+def principals(world):
+    """The outside roles: anonymous, the own partner's admin and user (API keys are added by
+    the module that builds them, through `extra_principals`)."""
+    anonymous = Client()
+    own_admin, own_user = Client(), Client()
+    own_admin.force_login(world.users["own_admin"])
+    own_user.force_login(world.users["own_user"])
+    found = {"anonymous": (anonymous, {}), "partner admin": (own_admin, {}), "partner user": (own_user, {})}
+    found.update(extra_principals(world))
+    return found
+
+
+def extra_principals(world):
+    """API keys of each scope, bound to the own partner, once the API-key module exists."""
+    try:
+        from partners.services import api_key_create
+    except ImportError:
+        return {}
+    found = {}
+    for label, scopes in (("key partners:read", ["partners:read"]), ("key partners:write", ["partners:write"])):
+        _key, plaintext = api_key_create(name=label, scopes=scopes, partner=world.own, by=world.staff)
+        found[label] = (Client(), {"HTTP_AUTHORIZATION": f"Api-Key {plaintext}"})
+    _key, plaintext = api_key_create(name="vendor read", scopes=["partners:read"], partner=None, by=world.staff)
+    found["vendor key partners:read (writes)"] = (
+        Client(),
+        {"HTTP_AUTHORIZATION": f"Api-Key {plaintext}", "_writes_only": True},
+    )
+    return found
+
+
+@pytest.mark.django_db
+def test_no_route_leaks_or_changes_another_partners_data(capsys):
+    world = World()
+    routes = discover_routes()
+    unclassified, urls = [], []
+    for route in routes:
+        try:
+            urls.append((route, build_url(route, world)))
+        except Unclassified as error:
+            unclassified.append(str(error))
+    assert not unclassified, "routes the isolation harness cannot classify:\n" + "\n".join(unclassified)
+
+    before = world.snapshot()
+    foreign_counts = {}
+    leaks, attempts = [], 0
+    payload = world.write_payload()
+    roles = principals(world)
+    for label, (client, extra) in roles.items():
+        extra = dict(extra)
+        writes_only = extra.pop("_writes_only", False)
+        for route, url in urls:
+            tenant_model = tenant_model_for(route)
+            targets_foreign_object = "pk" in route_params(route) or "object_id" in route_params(route)
+            for method in METHODS:
+                if writes_only and method == "get":
+                    continue
+                attempts += 1
+                request = getattr(client, method)
+                if method == "get":
+                    response = request(url, **extra)
+                elif method == "post":
+                    response = request(url, payload, **extra)
+                else:
+                    response = request(url, json.dumps(payload), content_type="application/json", **extra)
+                where = f"{label} {method.upper()} {url}"
+                body = body_of(response)
+                if response.status_code >= 500:
+                    leaks.append(f"{where}: server error {response.status_code}")
+                for marker in world.markers:
+                    if marker in body:
+                        leaks.append(f"{where}: response shows {marker!r}")
+                if (
+                    targets_foreign_object
+                    and 200 <= response.status_code < 300
+                    and route.name
+                    not in (
+                        "partners:region-edit",
+                        "partners:tier-edit",
+                        "region-detail",
+                        "tier-detail",
+                    )
+                ):
+                    leaks.append(f"{where}: answered {response.status_code} for another partner's object")
+                if tenant_model is not None and response.get("Content-Type", "").startswith("application/json"):
+                    data = json.loads(body or "null")
+                    if isinstance(data, dict) and "count" in data:
+                        model = tenant_model
+                        if model not in foreign_counts:
+                            foreign_counts[model] = model._default_manager.exclude(
+                                pk__in=model._default_manager.all().visible_to(world.users["own_admin"])
+                            ).count()
+                        limit = model._default_manager.count() - foreign_counts[model]
+                        if data["count"] > limit:
+                            leaks.append(f"{where}: counts {data['count']} rows, at most {limit} are its own")
+    after = world.snapshot()
+    for key in before:
+        if before[key] != after[key]:
+            leaks.append(f"data changed by an outside role: {key}")
+
+    with capsys.disabled():
+        print(
+            f"\nisolation: {len(urls)} routes × {len(METHODS)} methods × {len(roles)} roles: "
+            f"{attempts} requests, {len(leaks)} leaks"
+        )
+    assert not leaks, "\n".join(leaks[:50])

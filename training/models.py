@@ -1,0 +1,1 @@
+"""Tables of the training module; later work fills this in (see the design's layout)."""
