@@ -1,10 +1,11 @@
 from django import forms
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from .models import ManagerRegion, Partner, PartnerContact, PartnerTier, Region
-from .services import PARTNER_UPDATABLE_FIELDS, partner_check_network_parent
+from .models import ApiKey, ManagerRegion, Partner, PartnerContact, PartnerTier, Region
+from .services import PARTNER_UPDATABLE_FIELDS, api_key_revoke, partner_check_network_parent
 
 
 @admin.register(Region)
@@ -97,3 +98,43 @@ class ManagerRegionAdmin(admin.ModelAdmin):
     search_fields = ["manager__username", "manager__display_name", "region__code", "region__name"]
     list_select_related = ["manager", "region"]
     autocomplete_fields = ["region"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Read-only: keys are created in the staff UI (the key is shown there once) and revoked there
+    or with the action below. The secret's hash is not shown."""
+
+    list_display = ["name", "prefix", "partner", "created_by", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    list_filter = [("partner", admin.EmptyFieldListFilter), ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "partner__code", "partner__name"]
+    list_select_related = ["partner", "created_by"]
+    fields = [
+        "name",
+        "prefix",
+        "scopes",
+        "partner",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "revoked_by",
+    ]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=gettext_lazy("Revoke the selected API keys"))
+    def revoke(self, request, queryset):
+        for key in queryset.filter(revoked_at__isnull=True):
+            try:
+                api_key_revoke(key=key, by=request.user)
+            except PermissionDenied as error:
+                self.message_user(request, str(error), messages.ERROR)
+                return

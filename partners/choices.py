@@ -62,3 +62,11 @@ class ContactRole(models.TextChoices):
 
 # Depth of the multi-tier network (三级分销): distributor → sub-distributor → reseller.
 MAX_NETWORK_DEPTH = 3
+
+
+class ApiKeyStatus(models.TextChoices):
+    """Whether an API key still opens the API: derived from its expiry and revocation."""
+
+    VALID = "valid", _("Valid")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")

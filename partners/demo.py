@@ -259,31 +259,39 @@ def seed(*, log=print):
     for code, partner_type, province, tier_rank, status in others:
         builder.partner(code, partner_type, provinces[province], tier_rank=tier_rank, status=status)
 
-    _partner_admin(users, log)
+    for login in PORTAL_USERS:
+        _portal_login(users, log, *login)
     log(f"partners created: {builder.created}, in registry: {Partner.objects.count()}")
 
 
-def _partner_admin(users, log):
-    """The demo portal login `partner`: partner admin of the East China distributor D-EAST-1."""
+# The demo portal logins, both at the East China distributor D-EAST-1:
+# username, display name, email, role, job role, job title.
+PORTAL_USERS = [
+    (
+        "partner",
+        "Zhou Min",
+        "partner@example.com",
+        Role.PARTNER_ADMIN,
+        ContactRole.OPERATIONS,
+        "Channel operations lead",
+    ),
+    ("partner-user", "Sun Tao", "partner-user@example.com", Role.PARTNER_USER, ContactRole.SALES, "Sales manager"),
+]
+
+
+def _portal_login(users, log, username, name, email, role, job_role, title):
     User = get_user_model()
     distributor = Partner.objects.get(code="D-EAST-1")
-    user, created = User.objects.get_or_create(
-        username="partner", defaults={"display_name": "Zhou Min", "email": "partner@example.com"}
-    )
+    user, created = User.objects.get_or_create(username=username, defaults={"display_name": name, "email": email})
     if created:
         user.set_password(DEMO_PASSWORD)
         user.save()
-        log("user partner")
+        log(f"user {username}")
     if not PartnerContact.objects.filter(user=user).exists():
         contact = services.contact_create(
-            partner=distributor,
-            by=users["admin"],
-            name="Zhou Min",
-            email="partner@example.com",
-            job_role=ContactRole.OPERATIONS,
-            title="Channel operations lead",
+            partner=distributor, by=users["admin"], name=name, email=email, job_role=job_role, title=title
         )
         contact.user = user
-        contact.is_partner_admin = True
+        contact.is_partner_admin = role == Role.PARTNER_ADMIN
         contact.save(update_fields=["user", "is_partner_admin"])
-    user.groups.add(Group.objects.get(name=Role.PARTNER_ADMIN))
+    user.groups.add(Group.objects.get(name=role))

@@ -1,6 +1,11 @@
+from datetime import datetime, time, timedelta
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from prm.api.scopes import READ, WRITE, areas, scope, scope_choices
 
 from .choices import PartnerStatus, PartnerType
 from .models import Partner, PartnerContact, PartnerTier, Region
@@ -83,3 +88,45 @@ class PartnerTierForm(forms.ModelForm):
         model = PartnerTier
         fields = list(TIER_UPDATABLE_FIELDS)
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+
+class ApiKeyForm(forms.Form):
+    """A new API key: what uses it, what it may do, for which partner, until when. The service
+    (api_key_create) checks the values again and names the field that is wrong."""
+
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What uses the key, e.g. “Salesforce sync”."))
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"),
+        choices=scope_choices,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        error_messages={"required": _("Choose at least one scope.")},
+    )
+    partner = forms.ModelChoiceField(
+        label=_("Partner"),
+        required=False,
+        queryset=Partner.objects.exclude(status=PartnerStatus.TERMINATED).order_by("name"),
+        empty_label=_("None: a vendor key"),
+        help_text=_("Bind the key to one partner for that partner's own systems; empty for a vendor key."),
+    )
+    expires_at = forms.DateField(
+        label=_("Expires on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The key stops working at the end of this day. Leave empty for a key that does not expire."),
+    )
+
+    def clean_expires_at(self):
+        """The end of the chosen day in the current time zone, checked here too so that every
+        error shows at once."""
+        day = self.cleaned_data["expires_at"]
+        if day is None:
+            return None
+        expires_at = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+        if expires_at <= timezone.now():
+            raise forms.ValidationError(_("The expiry must lie in the future."))
+        return expires_at
+
+    def scope_rows(self):
+        """[(area label, read checkbox, read-and-write checkbox)] for the scopes table."""
+        boxes = {box.data["value"]: box for box in self["scopes"]}
+        return [(label, boxes[scope(area, READ)], boxes[scope(area, WRITE)]) for area, label in areas().items()]

@@ -1,4 +1,5 @@
-"""The partner registry: regions, tiers, partners in their multi-tier network, and contacts."""
+"""The partner registry: regions, tiers, partners in their multi-tier network, and contacts; and
+the API keys integrations call the API with."""
 
 from decimal import Decimal
 
@@ -7,13 +8,16 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from prm.api.authentication import KEY_PREFIX
+from prm.api.scopes import scope_choices
 from prm.fields import URLField
 from prm.tenancy import TenantQuerySet
 from prm.tree import TreeNode, TreeQuerySet
 
-from .choices import ContactRole, CreditRating, PartnerStatus, PartnerType, RegionKind
+from .choices import ApiKeyStatus, ContactRole, CreditRating, PartnerStatus, PartnerType, RegionKind
 
 # Codes are stored in capitals; lower case is accepted and converted in clean().
 code_validator = RegexValidator(
@@ -270,3 +274,76 @@ class PartnerContact(models.Model):
     @property
     def has_portal_login(self):
         return self.user_id is not None
+
+
+class ApiKey(models.Model):
+    """A key an integration calls the API with: the vendor's CRM (no partner: it reads and writes
+    like vendor staff within its scopes) or a partner's own system (bound to that partner: it
+    sees that partner's data only). The key reads `prm_<prefix>_<secret>`; only the SHA-256 of
+    the secret is stored, and the key itself is shown once, when it is created (see
+    prm.api.authentication and partners.services.api_key_create)."""
+
+    name = models.CharField(_("name"), max_length=100, help_text=_("What uses the key, e.g. “Salesforce sync”."))
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(_("secret hash"), max_length=64, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list)
+    partner = models.ForeignKey(
+        Partner,
+        verbose_name=_("partner"),
+        null=True,
+        blank=True,
+        # Never SET_NULL: a partner's key must not turn into a vendor key.
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+        help_text=_("Bind the key to one partner for that partner's own systems; empty for a vendor key."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    last_used_at = models.DateTimeField(
+        _("last used at"), null=True, blank=True, help_text=_("Updated at most once a minute.")
+    )
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.display_prefix})"
+
+    @property
+    def display_prefix(self):
+        """How lists show the key: its public part, never the secret."""
+        return f"{KEY_PREFIX}_{self.prefix}_…"
+
+    @property
+    def status(self):
+        if self.revoked_at is not None:
+            return ApiKeyStatus.REVOKED
+        if self.expires_at is not None and self.expires_at <= timezone.now():
+            return ApiKeyStatus.EXPIRED
+        return ApiKeyStatus.VALID
+
+    @property
+    def is_active(self):
+        return self.status == ApiKeyStatus.VALID
+
+    def scope_labels(self):
+        labels = dict(scope_choices())
+        return [labels.get(value, value) for value in self.scopes]

@@ -3,13 +3,16 @@ queries however many rows there are."""
 
 from collections import Counter
 
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from prm.audit import history_for
+from prm.roles import Role
+from prm.tenancy import partner_of
 
 from .choices import MAX_NETWORK_DEPTH, PartnerStatus
-from .models import Partner, PartnerContact, PartnerTier, Region
+from .models import ApiKey, Partner, PartnerContact, PartnerTier, Region
 
 
 def partner_list(*, user):
@@ -91,3 +94,65 @@ def partner_with_contacts(*, user):
     return Partner.objects.visible_to(user).prefetch_related(
         Prefetch("contacts", queryset=PartnerContact.objects.order_by("-is_primary", "name"))
     )
+
+
+# Portal ---------------------------------------------------------------------------------------
+
+# Sub-partners the portal's dashboard lists before linking to the whole network.
+PORTAL_DASHBOARD_SUB_PARTNERS = 10
+
+
+def portal_partner(*, user):
+    """The signed-in partner user's own partner with its tier and region, in one query."""
+    own = partner_of(user)
+    return Partner.objects.visible_to(user).select_related("tier", "region").get(pk=own.pk if own else None)
+
+
+def portal_sub_partners(*, user, partner):
+    """The partners below `partner` in the network (its sub-partners and theirs), in tree order,
+    with tier, region and parent, in one query. A partner that is not a distributor has none."""
+    return (
+        Partner.objects.visible_to(user, sub_partners=True)
+        .subtree_of(partner, include_self=False)
+        .select_related("tier", "region", "parent")
+        .order_by("path")
+    )
+
+
+def portal_dashboard(*, user):
+    """What the portal's dashboard shows: the partner's profile, tier and requirements, its
+    contacts and the top of its network, in a fixed number of queries."""
+    partner = portal_partner(user=user)
+    sub_partners = portal_sub_partners(user=user, partner=partner)
+    return {
+        "partner": partner,
+        "contacts": list(
+            PartnerContact.objects.visible_to(user).filter(partner=partner).order_by("-is_primary", "name")
+        ),
+        "sub_partners": list(sub_partners[:PORTAL_DASHBOARD_SUB_PARTNERS]),
+        "sub_partner_count": sub_partners.count(),
+    }
+
+
+def portal_users(*, user):
+    """The own partner's contacts that have a portal login, with the login (its state) and whether
+    it has the partner admin role, in one query."""
+    admin_role = get_user_model().groups.through.objects.filter(
+        user_id=OuterRef("user_id"), group__name=Role.PARTNER_ADMIN
+    )
+    return (
+        PartnerContact.objects.visible_to(user)
+        .filter(user__isnull=False)
+        .select_related("user")
+        .annotate(has_admin_role=Exists(admin_role))
+        .order_by("name", "pk")
+    )
+
+
+# API keys -----------------------------------------------------------------------------------
+
+
+def api_key_list():
+    """Every API key with its partner and the people who created and revoked it, in one query.
+    Only channel admins see this list (partners.access.can_manage_api_keys)."""
+    return ApiKey.objects.select_related("partner", "created_by", "revoked_by")

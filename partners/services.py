@@ -1,18 +1,26 @@
 """Writes to the partner registry. Each service validates, writes in one transaction, records
 history, and raises a ValidationError naming the field and the reason when the input is wrong."""
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from prm.api.authentication import api_key_generate
+from prm.api.scopes import scopes_clean
 from prm.audit import audit_record, diff, snapshot
 from prm.models import AuditEntry
+from prm.roles import Role
 from prm.tree import tree_check_parent
 
-from .choices import MAX_NETWORK_DEPTH, PARTNER_STATUS_TRANSITIONS, PartnerStatus, PartnerType
-from .models import Partner, PartnerContact, PartnerTier, Region
+from .access import require_manage_api_keys
+from .choices import MAX_NETWORK_DEPTH, PARTNER_STATUS_TRANSITIONS, ContactRole, PartnerStatus, PartnerType
+from .invitations import invitation_send
+from .models import ApiKey, Partner, PartnerContact, PartnerTier, Region
 
 # Fields a plain update may change; status and network position have their own services.
 PARTNER_UPDATABLE_FIELDS = (
@@ -327,3 +335,179 @@ def contact_delete(*, contact, by=None):
     partner, name = contact.partner, contact.name
     contact.delete()
     audit_record(instance=partner, action=AuditEntry.Action.UPDATE, by=by, changes={"contact": [name, None]})
+
+
+# Portal: a partner's own profile and portal users ---------------------------------------------
+
+# What a partner admin may change about their own partner in the portal. Code, name, type, tier,
+# status, region, channel manager, network position, external ID and credit rating stay the
+# vendor's.
+PORTAL_PROFILE_FIELDS = ("legal_name", "email", "phone", "website", "address")
+
+
+def partner_update_profile(*, partner, by, **data):
+    """A partner admin's change to their own partner's contact details: PORTAL_PROFILE_FIELDS
+    only; naming any other field is a field error and changes nothing."""
+    unknown = sorted(set(data) - set(PORTAL_PROFILE_FIELDS))
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+    return partner_update(partner=partner, by=by, **data)
+
+
+def _portal_role_group(is_admin):
+    return Group.objects.get_or_create(name=Role.PARTNER_ADMIN if is_admin else Role.PARTNER_USER)[0]
+
+
+@transaction.atomic
+def portal_user_invite(*, partner, by, name, email, site_url, job_role=ContactRole.OTHER, is_admin=False, language=""):
+    """Give a person at `partner` a portal login and email them an invitation (in `language`) to
+    choose their password. The login signs in with the email address and has no usable password
+    until then. A contact of the partner with this email and no login yet is linked rather than
+    duplicated; an email address that any login already uses is a field error."""
+    User = get_user_model()
+    email = (email or "").strip().lower()
+    name = (name or "").strip()
+    if email and User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():
+        raise ValidationError({"email": _("A login with this email address already exists.")})
+    contact = (
+        PartnerContact.objects.select_for_update()
+        .filter(partner=partner, email__iexact=email, user__isnull=True)
+        .order_by("pk")
+        .first()
+    ) or PartnerContact(partner=partner, email=email)
+    contact.name, contact.job_role, contact.is_partner_admin = name, job_role, is_admin
+    contact.full_clean(exclude=["user"])
+    user = User(username=email, email=email, display_name=name, preferred_language=language)
+    user.set_unusable_password()
+    _save(user)
+    user.groups.add(_portal_role_group(is_admin))
+    contact.user = user
+    _save(contact)
+    audit_record(
+        instance=partner,
+        action=AuditEntry.Action.UPDATE,
+        by=by,
+        changes={"contact": [None, contact.name], f"{PartnerContact._meta.label_lower}:user": [None, email]},
+    )
+    transaction.on_commit(lambda: invitation_send(contact=contact, invited_by=by, site_url=site_url))
+    return contact
+
+
+def portal_user_invitation_resend(*, contact, by, site_url):
+    """Email a new invitation link to a portal user who has not chosen a password yet."""
+    user = contact.user
+    if user is None or not user.is_active:
+        raise ValidationError(_("%(name)s has no active portal login.") % {"name": contact.name})
+    if user.has_usable_password():
+        raise ValidationError(_("%(name)s has already chosen a password.") % {"name": contact.name})
+    transaction.on_commit(lambda: invitation_send(contact=contact, invited_by=by, site_url=site_url))
+    return contact
+
+
+def _portal_user_set_active(*, contact, active, by):
+    contact = PartnerContact.objects.select_related("partner").get(pk=contact.pk)
+    User = get_user_model()
+    user = User.objects.select_for_update().filter(pk=contact.user_id).first()
+    if user is None:
+        raise ValidationError(_("%(name)s has no portal login.") % {"name": contact.name})
+    if user.is_active == active:
+        return contact
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    audit_record(
+        instance=contact.partner,
+        action=AuditEntry.Action.UPDATE,
+        by=by,
+        changes={"contact": [contact.name, contact.name], f"{User._meta.label_lower}:is_active": [not active, active]},
+    )
+    return contact
+
+
+@transaction.atomic
+def portal_user_deactivate(*, contact, by):
+    """Close a portal login: the user can no longer sign in (their open sessions end) and an
+    invitation not yet used stops working. Nobody closes their own login."""
+    if by is not None and contact.user_id == by.pk:
+        raise ValidationError(_("You cannot deactivate your own login."))
+    return _portal_user_set_active(contact=contact, active=False, by=by)
+
+
+@transaction.atomic
+def portal_user_reactivate(*, contact, by):
+    """Open a closed portal login again."""
+    return _portal_user_set_active(contact=contact, active=True, by=by)
+
+
+@transaction.atomic
+def portal_invitation_accept(*, user, password):
+    """The invitee chooses their password (already checked by the password validators). This
+    uses the invitation up: a second use, even at the same moment, is refused."""
+    user = get_user_model().objects.select_for_update().get(pk=user.pk)
+    if user.has_usable_password() or not user.is_active:
+        raise ValidationError(_("This invitation has already been used or is no longer valid."))
+    user.set_password(password)
+    user.save()
+    return user
+
+
+# API keys -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_key_create(*, name, scopes, partner=None, by, expires_at=None):
+    """Create an API key and return (key, plaintext). The plaintext is shown once and never
+    stored: only the hash of its secret is. Only a channel admin creates keys. The name is
+    required, every scope must be a registered one (`<area>:read` or `<area>:write`), an expiry
+    lies in the future, and a key is not bound to a terminated partner."""
+    require_manage_api_keys(by)
+    name = (name or "").strip()
+    errors = {}
+    try:
+        scopes = scopes_clean(scopes)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if not name:
+        errors["name"] = _("Give the key a name that says what uses it.")
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = _("The expiry must lie in the future.")
+    if partner is not None and partner.status == PartnerStatus.TERMINATED:
+        errors["partner"] = _("%(partner)s is terminated; its systems cannot get a key.") % {"partner": partner}
+    if errors:
+        raise ValidationError(errors)
+    prefix, secret_hash, plaintext = api_key_generate()
+    while ApiKey.objects.filter(prefix=prefix).exists():
+        prefix, secret_hash, plaintext = api_key_generate()
+    key = ApiKey(
+        name=name,
+        prefix=prefix,
+        secret_hash=secret_hash,
+        scopes=scopes,
+        partner=partner,
+        created_by=by,
+        expires_at=expires_at,
+    )
+    _save(key)
+    recorded = snapshot(key, ("name", "prefix", "scopes", "partner", "expires_at"))
+    audit_record(
+        instance=key,
+        action=AuditEntry.Action.CREATE,
+        by=by,
+        changes={field: [None, value] for field, value in recorded.items() if value not in (None, "")},
+    )
+    return key, plaintext
+
+
+@transaction.atomic
+def api_key_revoke(*, key, by):
+    """Revoke an API key: from now on every request made with it answers 401. Only a channel
+    admin revokes keys; a revoked key stays revoked."""
+    require_manage_api_keys(by)
+    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    if key.revoked_at is not None:
+        raise ValidationError(_("This API key is already revoked."))
+    key.revoked_at, key.revoked_by = timezone.now(), by
+    key.save(update_fields=["revoked_at", "revoked_by"])
+    audit_record(
+        instance=key, action=AuditEntry.Action.STATUS, by=by, changes={"revoked_at": [None, key.revoked_at.isoformat()]}
+    )
+    return key

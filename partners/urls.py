@@ -20,4 +20,7 @@ urlpatterns = [
     path("tiers/", views.TierListView.as_view(), name="tier-list"),
     path("tiers/new/", views.TierCreateView.as_view(), name="tier-create"),
     path("tiers/<int:pk>/edit/", views.TierUpdateView.as_view(), name="tier-edit"),
+    path("api-keys/", views.ApiKeyListView.as_view(), name="api-key-list"),
+    path("api-keys/new/", views.ApiKeyCreateView.as_view(), name="api-key-create"),
+    path("api-keys/<int:pk>/revoke/", views.ApiKeyRevokeView.as_view(), name="api-key-revoke"),
 ]

@@ -2,9 +2,10 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -18,6 +19,7 @@ from .access import (
     can_manage_partner,
     can_manage_reference_data,
     can_place_partner,
+    require_manage_api_keys,
     require_manage_partner,
     require_manage_reference_data,
 )
@@ -25,6 +27,7 @@ from .choices import PartnerStatus, PartnerType
 from .filters import PartnerFilterSet
 from .forms import (
     PARTNER_PROFILE_FIELDS,
+    ApiKeyForm,
     PartnerContactForm,
     PartnerCreateForm,
     PartnerForm,
@@ -33,7 +36,7 @@ from .forms import (
     PartnerTierForm,
     RegionForm,
 )
-from .models import Partner, PartnerContact, PartnerTier, Region
+from .models import ApiKey, Partner, PartnerContact, PartnerTier, Region
 
 
 def _require_placeable(user, region, owner):
@@ -345,3 +348,74 @@ class TierUpdateView(TierCreateView):
 
     def perform(self, form):
         return services.tier_update(tier=self.tier, by=self.request.user, **form.cleaned_data)
+
+
+# API keys -----------------------------------------------------------------------------------
+
+
+class ApiKeyListView(ObjectListView):
+    """Every API key, for channel admins only: its public prefix, never its secret."""
+
+    model = ApiKey
+    template_name = "partners/api_key_list.html"
+    ordering_fields = {
+        "name": "name",
+        "partner": "partner__name",
+        "created": "created_at",
+        "last_used": "last_used_at",
+        "expires": "expires_at",
+    }
+    default_ordering = ["-created_at", "-pk"]
+
+    def load_objects(self, **kwargs):
+        require_manage_api_keys(self.request.user)
+
+    def get_base_queryset(self):
+        return selectors.api_key_list()
+
+
+class ApiKeyCreateView(ServiceFormView):
+    """A new key. The answer to the POST shows the key itself, this once, and is never cached;
+    the secret never goes into a URL, a session or the database."""
+
+    form_class = ApiKeyForm
+    template_name = "partners/api_key_form.html"
+    success_message = gettext_lazy("API key created.")
+
+    def load_objects(self, **kwargs):
+        require_manage_api_keys(self.request.user)
+
+    def perform(self, form):
+        key, self.plaintext = services.api_key_create(by=self.request.user, **form.cleaned_data)
+        return key
+
+    def success_response(self):
+        response = render(
+            self.request, "partners/api_key_created.html", {"key": self.object, "plaintext": self.plaintext}
+        )
+        add_never_cache_headers(response)
+        return response
+
+
+class ApiKeyRevokeView(StaffRequiredMixin, TemplateView):
+    """GET asks to confirm; POST revokes the key."""
+
+    template_name = "partners/api_key_revoke.html"
+
+    def load_objects(self, pk):
+        require_manage_api_keys(self.request.user)
+        self.key = get_object_or_404(selectors.api_key_list(), pk=pk)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(key=self.key, **kwargs)
+
+    def post(self, request, pk):
+        try:
+            services.api_key_revoke(key=self.key, by=request.user)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            message = _("API key %(key)s revoked: requests made with it are refused from now on.")
+            messages.success(request, message % {"key": self.key})
+        return redirect("partners:api-key-list")

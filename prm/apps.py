@@ -8,6 +8,7 @@ class PrmConfig(AppConfig):
     verbose_name = _("PRM core")
 
     def ready(self):
+        from . import signals  # noqa: F401  (the security log)
         from .roles import sync_role_permissions
 
         post_migrate.connect(sync_role_permissions, dispatch_uid="prm.sync_role_permissions")

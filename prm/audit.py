@@ -1,8 +1,13 @@
 """Record changes made by services, so every page can show who changed what and when."""
 
+from contextvars import ContextVar
 from decimal import Decimal
 
 from .models import AuditEntry
+
+# Who is making the current request, for changes recorded by signals rather than by services
+# (sign-ins, group memberships changed in the admin). Set by prm.middleware.AuditActorMiddleware.
+current_actor = ContextVar("prm_current_actor", default=None)
 
 
 def _plain(value):
@@ -25,7 +30,11 @@ def diff(before, after):
 
 
 def audit_record(*, instance, action, by=None, changes=None):
-    """Write one history entry for `instance`."""
+    """Write one history entry for `instance`. A change made with an API key (whose principal is
+    not a user, see prm.api.authentication) names the key in the changes."""
+    api_key = getattr(by, "api_key", None)
+    if api_key is not None:
+        by, changes = None, {**(changes or {}), "api_key": [None, str(api_key)]}
     return AuditEntry.objects.create(
         actor=by if by is not None and by.is_authenticated else None,
         object_type=instance._meta.label_lower,

@@ -17,3 +17,18 @@ class UsernameOrEmailBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+
+def canonical_username(request, credentials=None):
+    """The account a sign-in attempt is aimed at, however it was typed: failed attempts with
+    "Wang", "wang" and "wang@example.com" all count against the same account's lockout."""
+    typed = (credentials or {}).get("username")
+    if typed is None and request is not None:
+        typed = getattr(request, "data", request.POST).get("username")
+    typed = (typed or "").strip()
+    if not typed:
+        return ""
+    User = get_user_model()
+    field = "email__iexact" if "@" in typed else "username__iexact"
+    username = User.objects.filter(**{field: typed}).values_list("username", flat=True).first()
+    return (username or typed).lower()

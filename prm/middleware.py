@@ -14,3 +14,19 @@ class UserLanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)
+
+
+class AuditActorMiddleware:
+    """Remember who is making the request, so history written by signals names them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from .audit import current_actor
+
+        token = current_actor.set(request.user if getattr(request, "user", None) else None)
+        try:
+            return self.get_response(request)
+        finally:
+            current_actor.reset(token)

@@ -49,6 +49,12 @@ class AuditEntry(models.Model):
         STATUS = "status", _("Status changed")
         MOVE = "move", _("Moved")
         DELETE = "delete", _("Deleted")
+        LOGIN = "login", _("Signed in")
+        LOGIN_FAILED = "login_failed", _("Sign-in failed")
+        LOCKED_OUT = "locked_out", _("Locked out")
+        LOGOUT = "logout", _("Signed out")
+        PASSWORD = "password", _("Password changed")
+        PERMISSIONS = "permissions", _("Permissions changed")
 
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -75,7 +81,16 @@ class AuditEntry(models.Model):
         return f"{self.object_repr}: {self.get_action_display()}"
 
     # Keys that services record which are not model fields.
-    EXTRA_LABELS = {"contact": _("contact"), "reason": _("reason")}
+    EXTRA_LABELS = {
+        "contact": _("contact"),
+        "reason": _("reason"),
+        "ip_address": _("IP address"),
+        "username": _("username"),
+        "api_key": _("API key"),
+        "permissions_added": _("permissions added"),
+        "permissions_removed": _("permissions removed"),
+        "managed_region": _("managed region"),
+    }
 
     def readable_changes(self):
         """[(label, before, after)] in the user's language: field names become their verbose

@@ -20,6 +20,10 @@ class Role(models.TextChoices):
 
 STAFF_ROLES = (Role.CHANNEL_ADMIN, Role.CHANNEL_MANAGER, Role.ANALYST)
 PARTNER_ROLES = (Role.PARTNER_ADMIN, Role.PARTNER_USER)
+# The role of a vendor API key (prm.api.authentication). Not a group, so no user can hold it: it
+# reads like staff and writes only in the areas its scopes allow (checked by prm.api.permissions
+# before any view runs).
+INTEGRATION_ROLE = "integration"
 
 # Model permissions each staff role gets, by app label: "all" (view, add, change, delete) or
 # "view". Partner roles get no model permissions: the portal's own rules govern them.
@@ -62,6 +66,12 @@ def is_channel_admin(user):
 
 def is_channel_manager(user):
     return is_staff_user(user) and Role.CHANNEL_MANAGER in user_roles(user)
+
+
+def is_integration(user):
+    """A vendor API key: within the areas its scopes allow writing, it changes what a channel
+    admin may change."""
+    return is_staff_user(user) and INTEGRATION_ROLE in user_roles(user)
 
 
 def can_write_as_staff(user):

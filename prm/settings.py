@@ -7,6 +7,7 @@ every deployment safeguard that ``manage.py check --deploy`` looks for.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "bootstrap",
     "fontawesome",
     "prm",
@@ -88,6 +90,9 @@ MIDDLEWARE = [
     "prm.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "prm.middleware.AuditActorMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "prm.urls"
@@ -128,7 +133,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "prm.User"
-AUTHENTICATION_BACKENDS = ["prm.auth.UsernameOrEmailBackend"]
+# django-axes checks every sign-in first and refuses it while the account is locked out.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "prm.auth.UsernameOrEmailBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -136,6 +142,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+
+# Sign-in lockout (django-axes): after PRM_LOGIN_FAILURE_LIMIT failed attempts for one account
+# from one address, that account is locked for that address for PRM_LOGIN_COOLOFF_MINUTES.
+# Locking by username and address together stops password guessing without letting a stranger
+# lock a colleague out from elsewhere.
+AXES_FAILURE_LIMIT = int(env("PRM_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("PRM_LOGIN_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "prm.auth.canonical_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+# A sign-in lasts PRM_SESSION_HOURS; cookies are never readable by scripts nor sent cross-site.
+SESSION_COOKIE_AGE = int(env("PRM_SESSION_HOURS", "12")) * 60 * 60
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -150,6 +176,11 @@ USE_TZ = True
 
 # The currency money amounts are held in unless a row says otherwise.
 PRM_CURRENCY = env("PRM_CURRENCY", "CNY")
+
+# The partner portal: where partner users land after signing in (a URL name), and how long the
+# link in an invitation to the portal stays valid.
+PRM_PORTAL_HOME = "portal:dashboard"
+PRM_INVITATION_TTL_HOURS = int(env("PRM_INVITATION_TTL_HOURS", "72"))
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -213,13 +244,25 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# API keys for integrations (prm.api.authentication): the model that holds them, and how many
+# requests one key may make ("1000/hour", "50/minute"; empty for no limit). Staff users calling
+# the API with a session or a token get a more generous limit.
+PRM_API_KEY_MODEL = "partners.ApiKey"
+PRM_API_KEY_RATE = env("PRM_API_KEY_RATE", "1000/hour")
+PRM_API_USER_RATE = env("PRM_API_USER_RATE", "10000/hour")
+
 REST_FRAMEWORK = {
     # Token first, so that a request without credentials gets 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
+        "prm.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["prm.api.permissions.IsStaffUser"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "prm.api.throttling.ApiKeyRateThrottle",
+        "prm.api.throttling.StaffUserRateThrottle",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
@@ -255,11 +298,19 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
+    SECURE_REFERRER_POLICY = "same-origin"
+    SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+    # The session outlives nothing it should not: no JavaScript access to the CSRF cookie either.
+    CSRF_COOKIE_HTTPONLY = True
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Sign-ins are in the security log; the lockout library's own lines would only repeat them.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -1,11 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from partners.api.urls import register as register_partners_api
 
+from .account import AccountView, PasswordChangeView, SecurityLogView, switch_language
 from .api.exceptions import api_not_found
 from .api.routers import router
 from .forms import LoginForm
@@ -23,8 +23,12 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/setlang/", switch_language, name="set_language"),
+    path("account/", AccountView.as_view(), name="account"),
+    path("account/password/", PasswordChangeView.as_view(), name="password-change"),
+    path("security/", SecurityLogView.as_view(), name="security-log"),
     path("partners/", include("partners.urls")),
+    path("portal/", include("partners.portal_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

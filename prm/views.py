@@ -1,33 +1,71 @@
-"""Base views every app's staff pages are built from: list (filter, sort, paginate, export),
-create/edit through a service, and the staff home page."""
+"""Base views every app's pages are built from: the staff and portal access rules, list (filter,
+sort, paginate, export), create/edit through a service, and the home page."""
 
 import csv
 
+from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, ListView, TemplateView
 
 from .dashboard import staff_home_panels
+from .roles import is_staff_user
+from .tenancy import is_portal_user, partner_of
 
 
-class StaffRequiredMixin(LoginRequiredMixin):
-    """Pages for vendor staff. Anyone else signed in is refused with a clear message."""
-
-    permission_denied_message = _("This page is for the vendor's channel team.")
+class _SignedInMixin(LoginRequiredMixin):
+    """Anonymous visitors go to the sign-in page; a signed-in user `refusal()` names a reason for
+    gets a 403 page with that reason (403.html adds the link to where they belong)."""
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        if not request.user.is_staff:
-            raise PermissionDenied(self.permission_denied_message)
+        reason = self.refusal(request.user)
+        if reason:
+            raise PermissionDenied(reason)
         self.load_objects(**kwargs)
         return super().dispatch(request, *args, **kwargs)
 
+    def refusal(self, user):
+        return None
+
     def load_objects(self, **kwargs):
         """Load the objects named in the URL, once the user is known to be allowed in."""
+
+
+class StaffRequiredMixin(_SignedInMixin):
+    """Pages for vendor staff. Partner users are pointed to their portal; anyone else signed in
+    is refused with a clear message."""
+
+    permission_denied_message = _("This page is for the vendor's channel team.")
+
+    def refusal(self, user):
+        if user.is_staff:
+            return None
+        if is_portal_user(user):
+            return _("This page is for vendor staff; your partner portal is here.")
+        return self.permission_denied_message
+
+
+class PortalRequiredMixin(_SignedInMixin):
+    """Pages of the partner portal, for a signed-in, active user of a partner. Vendor staff are
+    pointed to the staff pages. `self.partner` is the user's partner as the tenancy resolver
+    found it: every row a portal page shows still comes through `visible_to(request.user)`."""
+
+    def refusal(self, user):
+        if is_staff_user(user):
+            return _("The portal is for partner users; vendor staff work on the staff pages.")
+        if not is_portal_user(user):
+            return _("Your login is not linked to a partner. Ask your partner admin or your channel manager.")
+        return None
+
+    def dispatch(self, request, *args, **kwargs):
+        self.partner = partner_of(request.user)
+        return super().dispatch(request, *args, **kwargs)
 
 
 class _Echo:
@@ -123,7 +161,7 @@ class ObjectListView(StaffRequiredMixin, ListView):
         return context
 
 
-class ServiceFormView(StaffRequiredMixin, FormView):
+class ServiceFormMixin:
     """A form whose valid data is handed to a service. A ValidationError raised by the service
     lands on the form, on the field it names, and nothing is saved."""
 
@@ -149,14 +187,36 @@ class ServiceFormView(StaffRequiredMixin, FormView):
             from django.contrib import messages
 
             messages.success(self.request, self.success_message)
+        return self.success_response()
+
+    def success_response(self):
+        """The answer once the service succeeded: a redirect to the success URL, or a page of its
+        own (an API key's secret is shown once, in the response to the POST)."""
         return HttpResponseRedirect(self.get_success_url())
 
     def get_success_url(self):
         return self.object.get_absolute_url()
 
 
+class ServiceFormView(StaffRequiredMixin, ServiceFormMixin, FormView):
+    """A staff form saved through a service."""
+
+
+class PortalServiceFormView(PortalRequiredMixin, ServiceFormMixin, FormView):
+    """A portal form saved through a service."""
+
+
 class HomeView(StaffRequiredMixin, TemplateView):
+    """The staff home page. Partner users land on their portal instead (`PRM_PORTAL_HOME`, the
+    URL name of the portal's first page: `prm` names no business app itself)."""
+
     template_name = "staff/home.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        portal_home = getattr(settings, "PRM_PORTAL_HOME", None)
+        if portal_home and is_portal_user(request.user):
+            return redirect(portal_home)
+        return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

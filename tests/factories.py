@@ -116,3 +116,33 @@ class ManagerRegionFactory(factory.django.DjangoModelFactory):
 
     manager = factory.SubFactory(ChannelManagerFactory)
     region = factory.SubFactory(RegionFactory)
+
+
+def _portal_login(role):
+    """A post-generation hook that makes the user a portal login of the partner passed as
+    `partner=`: the role group, and the contact record the login belongs to."""
+
+    def link(obj, create, extracted, **kwargs):
+        if create and extracted is not None:
+            obj.groups.add(Group.objects.get(name=role))
+            PartnerContactFactory(
+                partner=extracted,
+                user=obj,
+                name=obj.display_name or obj.username,
+                email=obj.email,
+                is_partner_admin=role == Role.PARTNER_ADMIN,
+            )
+
+    return factory.PostGeneration(link)
+
+
+class PartnerUserFactory(UserFactory):
+    """A partner user with a portal login: `PartnerUserFactory(partner=partner)`."""
+
+    partner = _portal_login(Role.PARTNER_USER)
+
+
+class PartnerAdminUserFactory(UserFactory):
+    """A partner admin with a portal login: `PartnerAdminUserFactory(partner=partner)`."""
+
+    partner = _portal_login(Role.PARTNER_ADMIN)

@@ -2,6 +2,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from prm.api.serializers import VendorOnlyFieldsMixin
+
 from ..choices import PartnerStatus
 from ..models import Partner, PartnerContact, PartnerTier, Region
 from ..services import TIER_UPDATABLE_FIELDS
@@ -14,15 +16,16 @@ class RegionSerializer(serializers.ModelSerializer):
         read_only_fields = ["path", "depth"]
 
 
-class PartnerTierSerializer(serializers.ModelSerializer):
+class PartnerTierSerializer(VendorOnlyFieldsMixin, serializers.ModelSerializer):
     partner_count = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = PartnerTier
         fields = ["id", *TIER_UPDATABLE_FIELDS, "partner_count"]
+        vendor_only_fields = ["partner_count"]
 
 
-class PartnerSerializer(serializers.ModelSerializer):
+class PartnerSerializer(VendorOnlyFieldsMixin, serializers.ModelSerializer):
     owner = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_staff=True, is_active=True), allow_null=True, required=False
     )
@@ -67,6 +70,7 @@ class PartnerSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["status_changed_at", "created_at", "updated_at"]
+        vendor_only_fields = ["credit_rating", "notes"]
 
     def validate(self, attrs):
         if self.instance is not None:

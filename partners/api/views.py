@@ -38,6 +38,8 @@ def _require_placeable(user, region, owner):
 class RegionViewSet(ServiceModelViewSet):
     """Regions and territories; `within` filters a region and all its sub-regions."""
 
+    api_area = "partners"
+    partner_readable = True
     serializer_class = RegionSerializer
     filterset_class = RegionFilterSet
     ordering_fields = ["code", "name", "kind", "path", "depth"]
@@ -64,6 +66,8 @@ class RegionViewSet(ServiceModelViewSet):
 class PartnerTierViewSet(ServiceModelViewSet):
     """Partner tiers: their requirements and benefits."""
 
+    api_area = "partners"
+    partner_readable = True
     serializer_class = PartnerTierSerializer
     filterset_class = PartnerTierFilterSet
     ordering_fields = ["rank", "name"]
@@ -90,6 +94,8 @@ class PartnerTierViewSet(ServiceModelViewSet):
 class PartnerViewSet(ServiceModelViewSet):
     """Partners. Partners are never deleted: terminate them with the transition action."""
 
+    api_area = "partners"
+    partner_readable = True
     serializer_class = PartnerSerializer
     filterset_class = PartnerFilterSet
     ordering_fields = ["code", "name", "status", "partner_type", "created_at", "updated_at", "depth"]
@@ -139,6 +145,8 @@ class PartnerViewSet(ServiceModelViewSet):
 class PartnerContactViewSet(ServiceModelViewSet):
     """People at partners."""
 
+    api_area = "partners"
+    partner_readable = True
     serializer_class = PartnerContactSerializer
     filterset_class = PartnerContactFilterSet
     ordering_fields = ["name", "email", "created_at"]

@@ -8,6 +8,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .authentication import ApiKeyAuthenticationFailed
+
 
 def validation_error_detail(error):
     """A Django ValidationError as DRF detail: {field: [messages]}, non-field under `non_field_errors`."""
@@ -20,7 +22,11 @@ def validation_error_detail(error):
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, ApiKeyAuthenticationFailed):
+        # DRF challenges with the first authentication method (Token); a refused API key is
+        # told how to authenticate with a key instead.
+        exc.auth_header = exc.challenge
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(validation_error_detail(exc))
     elif isinstance(exc, ProtectedError):
         return Response(

@@ -6,7 +6,17 @@ from rest_framework import viewsets
 
 class ServiceModelViewSet(viewsets.ModelViewSet):
     """Subclasses implement `create_object(data)` and `update_object(instance, data)` by calling
-    one service each, and `delete_object(instance)` when deleting is allowed."""
+    one service each, and `delete_object(instance)` when deleting is allowed.
+
+    API keys (prm.api.permissions) need the scopes of the viewset's `api_area` ("partners",
+    "sales"...); a viewset without one refuses them. Keys bound to a partner read only where
+    `partner_readable` is set (rows of a partner-owned model come through `visible_to`; reference
+    data is the same for everyone; never for vendor-only data) and write only the actions named in
+    `partner_writable_actions` (e.g. "create" for the sales a partner reports)."""
+
+    api_area = None
+    partner_readable = False
+    partner_writable_actions = ()
 
     def create_object(self, data):
         raise NotImplementedError

@@ -4,7 +4,8 @@ from django import forms, template
 from django.utils.html import format_html
 
 from ..money import format_money
-from ..roles import can_write_as_staff
+from ..roles import can_write_as_staff, is_channel_admin
+from ..tenancy import is_portal_user
 
 register = template.Library()
 
@@ -83,3 +84,23 @@ def status_badge(status):
         "terminated": "dark",
     }
     return colours.get(str(status), "secondary")
+
+
+@register.filter
+def total_minutes(duration):
+    """A timedelta as whole minutes (rounded up), for messages like "locked for 30 minutes"."""
+    if not duration:
+        return 0
+    return -(-int(duration.total_seconds()) // 60)
+
+
+@register.filter(name="is_channel_admin")
+def is_channel_admin_filter(user):
+    """Whether this user is a channel admin (sees the security log, manages API keys)."""
+    return is_channel_admin(user)
+
+
+@register.filter(name="is_portal_user")
+def is_portal_user_filter(user):
+    """Whether this user is a partner's user, whose home is the partner portal."""
+    return is_portal_user(user)

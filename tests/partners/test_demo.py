@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate
+from django.test import RequestFactory
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
@@ -14,7 +15,7 @@ from partners.models import Partner, PartnerContact, PartnerTier, Region
 
 pytestmark = pytest.mark.django_db
 
-DEMO_USERS = ["admin", "manager", "analyst", "partner"]
+DEMO_USERS = ["admin", "manager", "analyst", "partner", "partner-user"]
 PASSWORD = "demo12345"
 
 
@@ -71,19 +72,19 @@ def test_every_partner_has_one_primary_contact(demo):
 
 @pytest.mark.parametrize("username", DEMO_USERS)
 def test_demo_users_sign_in_by_username_and_by_email(demo, username):
-    by_name = authenticate(username=username, password=PASSWORD)
+    by_name = authenticate(RequestFactory().post("/login/"), username=username, password=PASSWORD)
 
     assert by_name is not None and by_name.username == username
     assert by_name.email
-    assert authenticate(username=by_name.email, password=PASSWORD) == by_name
-    assert authenticate(username=by_name.email.upper(), password=PASSWORD) == by_name
-    assert authenticate(username=username, password="wrong-password") is None
+    assert authenticate(RequestFactory().post("/login/"), username=by_name.email, password=PASSWORD) == by_name
+    assert authenticate(RequestFactory().post("/login/"), username=by_name.email.upper(), password=PASSWORD) == by_name
+    assert authenticate(RequestFactory().post("/login/"), username=username, password="wrong-password") is None
 
 
 def test_staff_roles_are_set_up(demo):
-    admin = authenticate(username="admin", password=PASSWORD)
-    manager = authenticate(username="manager", password=PASSWORD)
-    partner_user = authenticate(username="partner", password=PASSWORD)
+    admin = authenticate(RequestFactory().post("/login/"), username="admin", password=PASSWORD)
+    manager = authenticate(RequestFactory().post("/login/"), username="manager", password=PASSWORD)
+    partner_user = authenticate(RequestFactory().post("/login/"), username="partner", password=PASSWORD)
 
     assert admin.is_superuser and admin.is_staff
     assert manager.is_staff and not manager.is_superuser
@@ -97,6 +98,13 @@ def test_partner_user_is_partner_admin_of_a_distributor_with_sub_partners(demo):
     assert contact.partner.partner_type == PartnerType.DISTRIBUTOR
     assert contact.partner.children.exists()
     assert list(Partner.objects.visible_to(contact.user)) == [contact.partner]
+
+
+def test_the_distributor_has_a_portal_user_besides_its_admin(demo):
+    contact = PartnerContact.objects.select_related("partner", "user").get(user__username="partner-user")
+
+    assert contact.partner.code == "D-EAST-1" and not contact.is_partner_admin
+    assert list(contact.user.groups.values_list("name", flat=True)) == ["partner_user"]
 
 
 def test_running_it_twice_creates_nothing_new(demo):

@@ -751,7 +751,7 @@ class TestContacts:
             services.contact_delete(contact=contact)
 
         assert PartnerContact.objects.filter(pk=contact.pk, user__isnull=False).exists()
-        assert not AuditEntry.objects.exists()
+        assert not AuditEntry.objects.filter(object_type="partners.partnercontact").exists()
 
     def test_deleting_a_contact_whose_login_is_deactivated_is_allowed(self):
         user = UserFactory(is_active=False)

@@ -11,7 +11,7 @@ from tests.factories import DistributorFactory, PartnerFactory
 pytestmark = pytest.mark.django_db
 
 # Tables that belong to installed libraries, not to this product.
-LIBRARY_APPS = {"auth", "authtoken", "django_celery_beat", "sessions", "contenttypes", "admin"}
+LIBRARY_APPS = {"auth", "authtoken", "django_celery_beat", "sessions", "contenttypes", "admin", "axes"}
 
 
 def test_every_product_model_is_registered_in_the_admin():

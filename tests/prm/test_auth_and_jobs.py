@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import authenticate
+from django.test import RequestFactory
 
 from partners.models import Partner
 from partners.tasks import region_paths_rebuild
@@ -15,6 +16,11 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "pass12345"  # what UserFactory sets
 
 
+def sign_in(**credentials):
+    """Sign in as the login page does: with the request, which the lockout check needs."""
+    return authenticate(RequestFactory().post("/login/"), **credentials)
+
+
 @pytest.fixture
 def wang():
     return UserFactory(username="wang.lei", email="Wang.Lei@Example.com")
@@ -24,25 +30,25 @@ def wang():
 
 
 def test_signs_in_by_username(wang):
-    assert authenticate(username="wang.lei", password=PASSWORD) == wang
+    assert sign_in(username="wang.lei", password=PASSWORD) == wang
 
 
 def test_signs_in_by_email_in_any_case(wang):
-    assert authenticate(username="wang.lei@example.com", password=PASSWORD) == wang
-    assert authenticate(username="WANG.LEI@EXAMPLE.COM", password=PASSWORD) == wang
-    assert authenticate(username="  Wang.Lei@example.com ", password=PASSWORD) == wang
+    assert sign_in(username="wang.lei@example.com", password=PASSWORD) == wang
+    assert sign_in(username="WANG.LEI@EXAMPLE.COM", password=PASSWORD) == wang
+    assert sign_in(username="  Wang.Lei@example.com ", password=PASSWORD) == wang
 
 
 @pytest.mark.parametrize("login", ["wang.lei", "wang.lei@example.com"])
 def test_wrong_password_is_refused(wang, login):
-    assert authenticate(username=login, password="not-the-password") is None
+    assert sign_in(username=login, password="not-the-password") is None
 
 
 def test_unknown_user_or_missing_credentials_are_refused(wang):
     backend = UsernameOrEmailBackend()
 
-    assert authenticate(username="nobody", password=PASSWORD) is None
-    assert authenticate(username="nobody@example.com", password=PASSWORD) is None
+    assert sign_in(username="nobody", password=PASSWORD) is None
+    assert sign_in(username="nobody@example.com", password=PASSWORD) is None
     assert backend.authenticate(None, username=None, password=PASSWORD) is None
     assert backend.authenticate(None, username="wang.lei", password=None) is None
 
@@ -52,7 +58,7 @@ def test_inactive_user_is_refused_even_with_the_right_password(wang, login):
     wang.is_active = False
     wang.save()
 
-    assert authenticate(username=login, password=PASSWORD) is None
+    assert sign_in(username=login, password=PASSWORD) is None
 
 
 def test_email_of_one_user_does_not_open_another_account():
@@ -61,8 +67,8 @@ def test_email_of_one_user_does_not_open_another_account():
     bob.set_password("bobs-secret")
     bob.save()
 
-    assert authenticate(username="alice@example.com", password="bobs-secret") is None
-    assert authenticate(username="bob@example.com", password="bobs-secret") == bob
+    assert sign_in(username="alice@example.com", password="bobs-secret") is None
+    assert sign_in(username="bob@example.com", password="bobs-secret") == bob
 
 
 # job_run --------------------------------------------------------------------------------------

@@ -22,10 +22,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.exceptions import NoReverseMatch
 
 from partners.choices import PartnerStatus
-from partners.models import Partner, PartnerContact, PartnerTier, Region
+from partners.models import ApiKey, Partner, PartnerContact, PartnerTier, Region
+from partners.services import api_key_create
 from prm.roles import Role
 from prm.tenancy import TenantQuerySet
 from tests.factories import (
+    ChannelAdminFactory,
     DistributorFactory,
     PartnerContactFactory,
     PartnerFactory,
@@ -48,6 +50,10 @@ PK_MODELS = {
     "partners:contact-delete": PartnerContact,
     "partners:region-edit": Region,
     "partners:tier-edit": PartnerTier,
+    "portal:user-resend": PartnerContact,
+    "portal:user-deactivate": PartnerContact,
+    "portal:user-reactivate": PartnerContact,
+    "partners:api-key-revoke": ApiKey,
     "partner-detail": Partner,
     "partner-move": Partner,
     "partner-transition": Partner,
@@ -57,7 +63,23 @@ PK_MODELS = {
 }
 
 # Route names outside any namespace that are not API router routes.
-PLAIN_ROUTES = {"home", "healthz", "login", "logout", "set_language", "api-root", "api-schema", "api-docs", "api-redoc"}
+PLAIN_ROUTES = {
+    "home",
+    "healthz",
+    "login",
+    "logout",
+    "set_language",
+    "account",
+    "password-change",
+    "security-log",
+    "api-root",
+    "api-schema",
+    "api-docs",
+    "api-redoc",
+}
+
+# Pages no outside role may open at all, whatever object they name: managing API keys.
+STAFF_ONLY_ROUTE_PREFIXES = ("partners:api-key-",)
 
 # API router actions beyond list/detail, by the basename they start with.
 API_ACTION_PREFIXES = ("partner-", "region-", "tier-")
@@ -198,6 +220,7 @@ class World:
             partner=self.foreign, name="Zeta Insider", email="insider@zeta-secret.example"
         )
         self.staff = StaffFactory(username="iso-staff")
+        self.key_admin = ChannelAdminFactory(username="iso-key-admin")  # only a channel admin creates keys
         self.users = {}
         for key, partner, role in (
             ("own_admin", self.own, Role.PARTNER_ADMIN),
@@ -225,8 +248,16 @@ class World:
             "+86 999 0000 1111",
             "foreign_admin@iso.example",
         ]
+        # A key of the foreign partner: its management pages stay out of reach and neither its
+        # name nor its secret ever shows.
+        self.foreign_key, plaintext = api_key_create(
+            name="Zeta Secret Key", scopes=["partners:write"], partner=self.foreign, by=self.key_admin
+        )
+        self.markers.append(plaintext)
 
     def foreign_pk(self, model):
+        if model is ApiKey:
+            return self.foreign_key.pk
         if model is Partner:
             return self.foreign.pk
         if model is PartnerContact:
@@ -284,10 +315,16 @@ class World:
             "own_protected": list(
                 Partner.objects.filter(path__startswith=self.own.path).order_by("pk").values(*protected)
             ),
-            "privileges": list(User.objects.order_by("pk").values("pk", "is_staff", "is_superuser")),
+            "privileges": list(User.objects.order_by("pk").values("pk", "is_staff", "is_superuser", "is_active")),
             "groups": sorted(User.groups.through.objects.values_list("user_id", "group_id")),
             "regions": list(Region.objects.order_by("pk").values()),
             "tiers": list(PartnerTier.objects.order_by("pk").values()),
+            # Not last_used_at: a key records its own use.
+            "api_keys": list(
+                ApiKey.objects.order_by("pk").values(
+                    "pk", "name", "prefix", "secret_hash", "scopes", "partner_id", "expires_at", "revoked_at"
+                )
+            ),
         }
 
 
@@ -323,20 +360,21 @@ def principals(world):
 
 
 def extra_principals(world):
-    """API keys of each scope, bound to the own partner, once the API-key module exists."""
-    try:
-        from partners.services import api_key_create
-    except ImportError:
-        return {}
+    """API keys of each scope bound to the own partner, and a vendor read key that tries every
+    write (it may read everything, so its reads are not checked). No response may show any key's
+    secret or hash."""
     found = {}
     for label, scopes in (("key partners:read", ["partners:read"]), ("key partners:write", ["partners:write"])):
-        _key, plaintext = api_key_create(name=label, scopes=scopes, partner=world.own, by=world.staff)
+        _key, plaintext = api_key_create(name=label, scopes=scopes, partner=world.own, by=world.key_admin)
         found[label] = (Client(), {"HTTP_AUTHORIZATION": f"Api-Key {plaintext}"})
-    _key, plaintext = api_key_create(name="vendor read", scopes=["partners:read"], partner=None, by=world.staff)
+        world.markers.append(plaintext)
+    _key, plaintext = api_key_create(name="vendor read", scopes=["partners:read"], partner=None, by=world.key_admin)
     found["vendor key partners:read (writes)"] = (
         Client(),
         {"HTTP_AUTHORIZATION": f"Api-Key {plaintext}", "_writes_only": True},
     )
+    world.markers.append(plaintext)
+    world.markers.extend(ApiKey.objects.values_list("secret_hash", flat=True))
     return found
 
 
@@ -352,11 +390,11 @@ def test_no_route_leaks_or_changes_another_partners_data(capsys):
             unclassified.append(str(error))
     assert not unclassified, "routes the isolation harness cannot classify:\n" + "\n".join(unclassified)
 
+    roles = principals(world)  # before the snapshot: the API keys they create are set-up, not changes
     before = world.snapshot()
     foreign_counts = {}
     leaks, attempts = [], 0
     payload = world.write_payload()
-    roles = principals(world)
     for label, (client, extra) in roles.items():
         extra = dict(extra)
         writes_only = extra.pop("_writes_only", False)
@@ -393,6 +431,8 @@ def test_no_route_leaks_or_changes_another_partners_data(capsys):
                     )
                 ):
                     leaks.append(f"{where}: answered {response.status_code} for another partner's object")
+                if route.name.startswith(STAFF_ONLY_ROUTE_PREFIXES) and 200 <= response.status_code < 300:
+                    leaks.append(f"{where}: answered {response.status_code} on a page for vendor staff only")
                 if tenant_model is not None and response.get("Content-Type", "").startswith("application/json"):
                     data = json.loads(body or "null")
                     if isinstance(data, dict) and "count" in data:
