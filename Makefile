@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/prm
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: compile-messages run test test-postgres lint format messages check-deploy clean
+.PHONY: compile-messages chromium run test test-postgres lint format messages check-deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,16 +17,20 @@ $(STAMP): requirements.txt requirements-dev.txt
 compile-messages: $(STAMP)
 	$(BIN)/python manage.py compile_translations -v 0
 
+# Debian's Chromium and a CJK font for the browser tests (tests/e2e); apt-get only if missing.
+chromium:
+	bin/ensure-chromium
+
 ## Set up and run the app with demo data: web on http://127.0.0.1:8000, a Celery worker and beat.
 run: compile-messages
 	bin/run-dev
 
 ## Set up and run every test (SQLite and a file-system broker unless DATABASE_URL/REDIS_URL are set).
-test: compile-messages
+test: compile-messages chromium
 	PRM_DATA_DIR=$(CURDIR)/.run/test $(BIN)/pytest $(PYTEST_ARGS)
 
 ## The same suite on PostgreSQL with the Celery test task going through Redis.
-test-postgres: compile-messages
+test-postgres: compile-messages chromium
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) PRM_DATA_DIR=$(CURDIR)/.run/test-pg $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -1,4 +1,6 @@
 import pytest
+from django.conf import settings
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from .factories import AdminFactory, ChannelAdminFactory, UserFactory
@@ -8,6 +10,13 @@ from .factories import AdminFactory, ChannelAdminFactory, UserFactory
 def fast_password_hashing(settings):
     """Factories set a password on every user; the production hasher makes that take ~0.4 s each."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def english_between_tests():
+    """A request in Chinese leaves Chinese active in the thread; each test starts in English."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
@@ -38,3 +47,9 @@ def api_client(staff_user):
     api = APIClient()
     api.force_authenticate(staff_user)
     return api
+
+
+@pytest.fixture(scope="session", autouse=True)
+def delete_output_dir():
+    """pytest-playwright empties test-results/ at the start of every run, even one without a
+    browser test; keep the screenshots of earlier runs (each test overwrites its own)."""

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -28,6 +28,10 @@ def exception_handler(exc, context):
         exc.auth_header = exc.challenge
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(validation_error_detail(exc))
+    elif isinstance(exc, Http404):
+        # Django's "No Partner matches the given query." is English only and names the model;
+        # a foreign object and a missing one must read the same, in the caller's language.
+        exc = exceptions.NotFound(_("No object with this id, or you may not see it."))
     elif isinstance(exc, ProtectedError):
         return Response(
             {"non_field_errors": [_("This object is still in use and cannot be deleted.")]},

@@ -1119,3 +1119,17 @@ def test_partner_list_shows_related_rows_without_extra_queries(api_client, djang
     subs = [row for row in rows if row["parent"] == top.pk]
     assert len(subs) == size
     assert all(row["tier"] and row["owner"] and row["sub_partner_count"] == 1 for row in subs)
+
+
+def test_api_errors_follow_the_callers_language(api_client, world):
+    """An integrator in China reads the same errors in Chinese: Accept-Language decides."""
+    english = assert_field_error(api_client.post(PARTNERS, {"code": ""}), "code", "name")
+    chinese = assert_field_error(api_client.post(PARTNERS, {"code": ""}, HTTP_ACCEPT_LANGUAGE="zh-hans"), "code")
+    assert english["code"] != chinese["code"]
+    assert re.search(r"[\u4e00-\u9fff]", chinese["code"][0]), chinese
+    missing = api_client.get(f"{PARTNERS}999999/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert missing.status_code == 404
+    assert re.search(r"[\u4e00-\u9fff]", str(missing.json())), missing.json()
+    refused = APIClient().get(PARTNERS, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert refused.status_code == 401
+    assert re.search(r"[\u4e00-\u9fff]", str(refused.json())), refused.json()

@@ -5,10 +5,9 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate
-from django.test import RequestFactory
 from django.core.management import call_command
 from django.db import transaction
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 
 from partners.choices import PartnerType, RegionKind
 from partners.models import Partner, PartnerContact, PartnerTier, Region

@@ -281,3 +281,10 @@ def test_the_role_groups_come_from_a_migration():
     from django.contrib.auth.models import Group
 
     assert set(Group.objects.values_list("name", flat=True)) >= set(Role.values)
+
+
+def test_a_visitor_can_switch_the_sign_in_page_to_chinese(client):
+    assert 'name="language"' in client.get("/login/").content.decode()
+    response = client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/login/"}, follow=True)
+    assert 'lang="zh-hans"' in response.content.decode()
+    assert "登录" in response.content.decode()
