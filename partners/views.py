@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
+from prm.dashboard import partner_sections
 from prm.roles import can_write_as_staff
 from prm.views import ObjectListView, ServiceFormView, StaffRequiredMixin
 
@@ -107,6 +108,7 @@ class PartnerDetailView(StaffRequiredMixin, DetailView):
         ]
         context["status_form"] = PartnerStatusForm()
         context["can_manage"] = can_manage_partner(self.request.user, self.object)
+        context["sections"] = partner_sections(user=self.request.user, partner=self.object)
         return context
 
 

@@ -26,3 +26,20 @@ def staff_home_panels(*, user):
 
 def portal_home_panels(*, user):
     return _render("portal", user)
+
+
+# Sections of the staff partner 360° page (agreements, training, incentives, scorecards…).
+_partner_sections = []
+
+
+def register_partner_section(section):
+    """`section(user, partner)` returns a dict with `template` (rendered with `section` in its
+    context) and its data, or None to stay hidden. Sections appear in registration order, below
+    the registry's own profile, network and contacts, and must read with a fixed number of
+    queries (the partner page's query count is pinned by a test)."""
+    if section not in _partner_sections:
+        _partner_sections.append(section)
+
+
+def partner_sections(*, user, partner):
+    return [data for data in (section(user, partner) for section in _partner_sections) if data]
