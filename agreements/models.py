@@ -223,13 +223,10 @@ class MinimumPrice(models.Model):
         return f"{self.product_line}: {self.min_unit_price}"
 
 
-class AgreementTarget(models.Model):
-    """A sales target for one period of the agreement's term (revenue and/or units), for all its
-    product lines or for one."""
+class TargetFields(models.Model):
+    """What a target is, for an agreement or a region: a period and revenue and/or units, for every
+    product line or for one."""
 
-    agreement = models.ForeignKey(
-        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="targets"
-    )
     period = PeriodField(_("period"))
     period_start = models.DateField(_("period start"), editable=False)
     period_end = models.DateField(_("period end"), editable=False)
@@ -240,7 +237,7 @@ class AgreementTarget(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text=_("Empty: the target covers every product line of the agreement."),
+        help_text=_("Empty: the target covers every product line."),
     )
     revenue = models.DecimalField(
         _("revenue target"), null=True, blank=True, validators=[MinValueValidator(Decimal("0"))], **money
@@ -252,6 +249,44 @@ class AgreementTarget(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0"))],
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.period
+
+    def save(self, *args, **kwargs):
+        period = Period.parse(self.period)
+        self.period, self.period_start, self.period_end = period.code, period.start, period.end
+        super().save(*args, **kwargs)
+
+    @property
+    def period_value(self):
+        return Period.parse(self.period)
+
+
+def _target_constraints(owner):
+    return [
+        models.CheckConstraint(
+            condition=Q(revenue__isnull=False) | Q(units__isnull=False), name=f"{owner}_has_revenue_or_units"
+        ),
+        models.UniqueConstraint(fields=[owner, "period", "product_line"], name=f"{owner}_unique_per_period_and_line"),
+        models.UniqueConstraint(
+            fields=[owner, "period"],
+            condition=Q(product_line__isnull=True),
+            name=f"{owner}_unique_per_period_all_lines",
+        ),
+    ]
+
+
+class AgreementTarget(TargetFields):
+    """A sales target for one period of the agreement's term."""
+
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="targets"
     )
     region_target = models.ForeignKey(
         "RegionTarget",
@@ -261,7 +296,6 @@ class AgreementTarget(models.Model):
         on_delete=models.SET_NULL,
         related_name="partner_targets",
     )
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = AgreementChildQuerySet.as_manager()
 
@@ -269,51 +303,14 @@ class AgreementTarget(models.Model):
         verbose_name = _("target")
         verbose_name_plural = _("targets")
         ordering = ["period_start", "period", "product_line__name"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(revenue__isnull=False) | Q(units__isnull=False), name="target_has_revenue_or_units"
-            ),
-            models.UniqueConstraint(
-                fields=["agreement", "period", "product_line"], name="target_unique_per_period_and_line"
-            ),
-            models.UniqueConstraint(
-                fields=["agreement", "period"],
-                condition=Q(product_line__isnull=True),
-                name="target_unique_per_period_all_lines",
-            ),
-        ]
+        constraints = _target_constraints("agreement")
         indexes = [models.Index(fields=["period_start", "period_end"])]
 
-    def __str__(self):
-        return f"{self.period}"
 
-    def save(self, *args, **kwargs):
-        period = Period.parse(self.period)
-        self.period, self.period_start, self.period_end = period.code, period.start, period.end
-        super().save(*args, **kwargs)
-
-
-class RegionTarget(models.Model):
+class RegionTarget(TargetFields):
     """A region's target for a period, set top-down and split across the region's partners."""
 
     region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="targets")
-    period = PeriodField(_("period"))
-    period_start = models.DateField(_("period start"), editable=False)
-    period_end = models.DateField(_("period end"), editable=False)
-    product_line = models.ForeignKey(
-        ProductLine, verbose_name=_("product line"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    revenue = models.DecimalField(
-        _("revenue target"), null=True, blank=True, validators=[MinValueValidator(Decimal("0"))], **money
-    )
-    units = models.DecimalField(
-        _("units target"),
-        max_digits=14,
-        decimal_places=3,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(Decimal("0"))],
-    )
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("set by"),
@@ -323,33 +320,15 @@ class RegionTarget(models.Model):
         related_name="+",
     )
     decomposed_at = models.DateTimeField(_("split at"), null=True, blank=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("region target")
         verbose_name_plural = _("region targets")
         ordering = ["period_start", "region__path"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(revenue__isnull=False) | Q(units__isnull=False), name="region_target_has_revenue_or_units"
-            ),
-            models.UniqueConstraint(
-                fields=["region", "period", "product_line"], name="region_target_unique_per_period_and_line"
-            ),
-            models.UniqueConstraint(
-                fields=["region", "period"],
-                condition=Q(product_line__isnull=True),
-                name="region_target_unique_per_period_all_lines",
-            ),
-        ]
+        constraints = _target_constraints("region")
 
     def __str__(self):
         return f"{self.region} {self.period}"
-
-    def save(self, *args, **kwargs):
-        period = Period.parse(self.period)
-        self.period, self.period_start, self.period_end = period.code, period.start, period.end
-        super().save(*args, **kwargs)
 
 
 def document_path(document, filename):
