@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AgreementType(models.TextChoices):
@@ -13,7 +14,7 @@ class AgreementType(models.TextChoices):
 class AgreementStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     PENDING_APPROVAL = "pending_approval", _("Pending approval")
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("agreement status", "Active")
     EXPIRED = "expired", _("Expired")
     TERMINATED = "terminated", _("Terminated")
 

@@ -342,7 +342,7 @@ class AgreementDocument(models.Model):
     agreement = models.ForeignKey(
         Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="documents"
     )
-    kind = models.CharField(_("kind"), max_length=20, choices=DocumentKind.choices, default=DocumentKind.OTHER)
+    kind = models.CharField(_("document type"), max_length=20, choices=DocumentKind.choices, default=DocumentKind.OTHER)
     file = models.FileField(_("file"), upload_to=document_path, max_length=300)
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("content type"), max_length=100)

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEntry, JobRun, User
+from .models import AuditEntry, JobRun, Notification, User
 
 
 @admin.register(User)
@@ -35,6 +35,22 @@ class AuditEntryAdmin(admin.ModelAdmin):
 class JobRunAdmin(admin.ModelAdmin):
     list_display = ["job", "status", "started_at", "finished_at", "rows_written"]
     list_filter = ["job", "status"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Read-only: notifications are written by the code that sends them."""
+
+    list_display = ["created_at", "recipient", "subject", "emailed", "read_at"]
+    list_filter = ["emailed"]
+    search_fields = ["subject", "recipient__username", "recipient__email"]
+    list_select_related = ["recipient"]
 
     def has_add_permission(self, request):
         return False

@@ -90,6 +90,12 @@ class AuditEntry(models.Model):
         "permissions_added": _("permissions added"),
         "permissions_removed": _("permissions removed"),
         "managed_region": _("managed region"),
+        # Parts of an agreement recorded on the agreement's history (agreements.services).
+        "territories": _("territories"),
+        "minimum_prices": _("minimum resale prices"),
+        "target": _("target"),
+        "document": _("document"),
+        "successors": _("successor"),
     }
 
     def readable_changes(self):
@@ -124,9 +130,11 @@ def _field_or_none(model, name):
     if model is None:
         return None
     try:
-        return model._meta.get_field(name)
+        field = model._meta.get_field(name)
     except FieldDoesNotExist:
         return None
+    # A reverse relation (an agreement's "territories") has no label of its own: EXTRA_LABELS names it.
+    return None if field.auto_created and not field.concrete else field
 
 
 class JobRun(models.Model):
@@ -151,3 +159,38 @@ class JobRun(models.Model):
 
     def __str__(self):
         return f"{self.job} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class Notification(models.Model):
+    """A message for one person, shown on their notifications page (and, when asked, emailed):
+    reminders such as an agreement about to expire. `dedupe_key` makes sending the same
+    notification twice a no-op for that person."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    message = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed = models.BooleanField(_("emailed"), default=False)
+    dedupe_key = models.CharField(_("deduplication key"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"], condition=~models.Q(dedupe_key=""), name="notification_dedupe"
+            ),
+        ]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self):
+        return self.subject
+
+    @property
+    def is_read(self):
+        return self.read_at is not None

@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "prm.notifications.unread_count",
             ],
         },
     },
@@ -182,6 +183,11 @@ PRM_CURRENCY = env("PRM_CURRENCY", "CNY")
 PRM_PORTAL_HOME = "portal:dashboard"
 PRM_INVITATION_TTL_HOURS = int(env("PRM_INVITATION_TTL_HOURS", "72"))
 
+# Agreements: whether the channel manager who owns an agreement may approve it (by default only a
+# channel admin approves), and the largest file an upload (an agreement's documents) may be.
+PRM_AGREEMENT_OWNER_MAY_APPROVE = env_bool("PRM_AGREEMENT_OWNER_MAY_APPROVE", default=False)
+PRM_MAX_UPLOAD_MB = int(env("PRM_MAX_UPLOAD_MB", "10"))
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -242,6 +248,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "partners.tasks.region_paths_rebuild",
         "schedule": 24 * 60 * 60,
     },
+    "agreements-expiry-run": {
+        "task": "agreements.tasks.agreements_expiry_run",
+        "schedule": 24 * 60 * 60,
+    },
 }
 
 # API keys for integrations (prm.api.authentication): the model that holds them, and how many
@@ -278,13 +288,21 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "PRM API",
-    "DESCRIPTION": "Partner relationship management: partners, regions, tiers and contacts.",
+    "DESCRIPTION": "Partner relationship management: partners, regions, tiers and contacts; the product "
+    "catalogue; agreements with their targets and documents.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name across apps ("status", "kind") get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "PartnerStatusEnum": "partners.choices.PartnerStatus",
+        "RegionKindEnum": "partners.choices.RegionKind",
+        "AgreementStatusEnum": "agreements.choices.AgreementStatus",
+        "DocumentKindEnum": "agreements.choices.DocumentKind",
+    },
 }
 
 if PRODUCTION:

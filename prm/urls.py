@@ -3,16 +3,21 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from agreements.api.urls import register as register_agreements_api
 from partners.api.urls import register as register_partners_api
+from sales.api.urls import register as register_sales_api
 
 from .account import AccountView, PasswordChangeView, SecurityLogView, switch_language
 from .api.exceptions import api_not_found
 from .api.routers import router
 from .forms import LoginForm
 from .health import healthz
+from .notifications_views import NotificationListView, NotificationOpenView
 from .views import HomeView
 
 register_partners_api(router)
+register_sales_api(router)
+register_agreements_api(router)
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -27,8 +32,13 @@ urlpatterns = [
     path("account/", AccountView.as_view(), name="account"),
     path("account/password/", PasswordChangeView.as_view(), name="password-change"),
     path("security/", SecurityLogView.as_view(), name="security-log"),
+    path("notifications/", NotificationListView.as_view(), name="notifications"),
+    path("notifications/<int:pk>/", NotificationOpenView.as_view(), name="notification-open"),
     path("partners/", include("partners.urls")),
+    path("sales/", include("sales.urls")),
+    path("agreements/", include("agreements.urls")),
     path("portal/", include("partners.portal_urls")),
+    path("portal/agreements/", include("agreements.portal_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

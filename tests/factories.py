@@ -1,14 +1,18 @@
 """factory_boy factories for every model; tests build exactly the rows they need."""
 
+from datetime import date
 from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from agreements.choices import AgreementStatus, AgreementType
+from agreements.models import Agreement, AgreementTarget, AgreementTerritory
 from partners.choices import PartnerStatus, PartnerType, RegionKind
 from partners.models import ManagerRegion, Partner, PartnerContact, PartnerTier, Region
 from prm.roles import Role
+from sales.models import Product, ProductLine, SalesLine
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -146,3 +150,80 @@ class PartnerAdminUserFactory(UserFactory):
     """A partner admin with a portal login: `PartnerAdminUserFactory(partner=partner)`."""
 
     partner = _portal_login(Role.PARTNER_ADMIN)
+
+
+class ProductLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductLine
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"PL{n:04d}")
+    name = factory.Sequence(lambda n: f"Product line {n}")
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    sku = factory.Sequence(lambda n: f"SKU{n:05d}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    product_line = factory.SubFactory(ProductLineFactory)
+    list_price = Decimal("100.00")
+
+
+class SalesLineFactory(factory.django.DjangoModelFactory):
+    """A reported sale; `amount` defaults to quantity × unit price."""
+
+    class Meta:
+        model = SalesLine
+
+    partner = factory.SubFactory(PartnerFactory)
+    product_line = factory.SubFactory(ProductLineFactory)
+    product = None
+    sold_on = factory.LazyFunction(lambda: date.today())
+    quantity = Decimal("1.000")
+    unit_price = Decimal("100.00")
+    amount = factory.LazyAttribute(
+        lambda line: (Decimal(str(line.quantity)) * Decimal(str(line.unit_price))).quantize(Decimal("0.01"))
+    )
+
+
+class AgreementFactory(factory.django.DjangoModelFactory):
+    """An agreement (active unless `status=` says otherwise) for this year.
+
+    `AgreementFactory(territories=[region, (other_region, True)])` grants regions (a tuple sets the
+    exclusive flag); `product_lines=[line, ...]` sets the product lines."""
+
+    class Meta:
+        model = Agreement
+        skip_postgeneration_save = True
+
+    partner = factory.SubFactory(PartnerFactory)
+    number = factory.Sequence(lambda n: f"AG-T-{n:05d}")
+    agreement_type = AgreementType.RESELLER
+    status = AgreementStatus.ACTIVE
+    start_date = factory.LazyFunction(lambda: date(date.today().year, 1, 1))
+    end_date = factory.LazyFunction(lambda: date(date.today().year, 12, 31))
+
+    @factory.post_generation
+    def product_lines(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.product_lines.set(extracted)
+
+    @factory.post_generation
+    def territories(obj, create, extracted, **kwargs):
+        if create and extracted:
+            for item in extracted:
+                region, exclusive = item if isinstance(item, tuple) else (item, False)
+                AgreementTerritory.objects.create(agreement=obj, region=region, exclusive=exclusive)
+
+
+class AgreementTargetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgreementTarget
+
+    agreement = factory.SubFactory(AgreementFactory)
+    period = factory.LazyAttribute(lambda target: f"{target.agreement.start_date.year}-Q1")
+    revenue = Decimal("100000.00")
+    units = None
+    product_line = None

@@ -82,6 +82,10 @@ def status_badge(status):
         "active": "success",
         "suspended": "warning",
         "terminated": "dark",
+        # agreements
+        "draft": "secondary",
+        "pending_approval": "warning",
+        "expired": "secondary",
     }
     return colours.get(str(status), "secondary")
 

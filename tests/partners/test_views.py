@@ -974,14 +974,17 @@ def test_partner_360_of_a_lone_partner(staff_client, world):
 
 # Query counts ------------------------------------------------------------------------------
 
-# The session and the user (2), the user's roles (1), the count and the page (2), and the
-# region, tier and channel manager choices of the filter form (3).
-LIST_PAGE_QUERIES = 8
+# The session and the user (2), the user's roles (1), the count and the page (2), the
+# region, tier and channel manager choices of the filter form (3), and the unread
+# notifications in the top bar (1).
+LIST_PAGE_QUERIES = 9
 # The session and the user (2), and one streamed query for every row with what it refers to.
 CSV_EXPORT_QUERIES = 3
 # The session and the user (2), the user's roles (1), the partner with its tier, region and
-# owner (1), its upline (1), its sub-network (1), contacts with their logins (1), history (1).
-PARTNER_PAGE_QUERIES = 8
+# owner (1), its upline (1), its sub-network (1), contacts with their logins (1), history (1),
+# the unread notifications in the top bar (1), and the agreements section: the partner's
+# agreements, their product lines and their territories (3).
+PARTNER_PAGE_QUERIES = 12
 
 
 @pytest.mark.parametrize("size", [2, 40])

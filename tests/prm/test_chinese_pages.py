@@ -11,6 +11,7 @@ from django.apps import apps
 from django.db import models
 from django.urls import reverse
 
+from agreements.models import Agreement
 from partners.models import Partner, PartnerContact
 from tests.security.test_isolation import PK_MODELS, PLAIN_ROUTES, World, discover_routes, route_params
 
@@ -19,6 +20,13 @@ pytestmark = pytest.mark.django_db
 # Words that stay as they are in a Chinese interface: product and standard names, credit ratings,
 # and the literal forms integrators type (the API key header and the key's own prefix).
 SAME_IN_BOTH = {
+    "ERP",
+    "PDF",
+    "PNG",
+    "JPEG",
+    "Word",
+    "docx",
+    "xlsx",
     "PRM",
     "API",
     "CSV",
@@ -122,7 +130,8 @@ def portal_url(route, world):
     for param in route_params(route):
         if param == "pk":
             model = PK_MODELS[route.name]
-            kwargs["pk"] = world.own.pk if model is Partner else world.users["own_user"].partner_contact.pk
+            own = {Partner: world.own, Agreement: world.own_agreement}.get(model)
+            kwargs["pk"] = (own or world.users["own_user"].partner_contact).pk
         elif param in ("uidb64", "token"):
             kwargs[param] = world.foreign_token(param)  # an invalid link: its page must be Chinese too
         else:
@@ -142,7 +151,7 @@ def test_every_page_shows_no_english_in_chinese(client):
 
     untranslated, checked, portal_checked = [], 0, 0
     for route in page_routes():
-        portal = route.name.startswith("portal:")
+        portal = route.name.startswith(("portal:", "portal-"))  # the portal and its sections (portal-agreements)
         url = portal_url(route, world) if portal else staff_url(route, world)
         if url is None:
             continue

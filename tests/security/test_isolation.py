@@ -21,17 +21,23 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.exceptions import NoReverseMatch
 
+from agreements.models import Agreement, AgreementDocument, AgreementTarget, RegionTarget
 from partners.choices import PartnerStatus
 from partners.models import ApiKey, Partner, PartnerContact, PartnerTier, Region
 from partners.services import api_key_create
+from prm.models import Notification
 from prm.roles import Role
 from prm.tenancy import TenantQuerySet
+from sales.models import Product, ProductLine
 from tests.factories import (
+    AgreementFactory,
+    AgreementTargetFactory,
     ChannelAdminFactory,
     DistributorFactory,
     PartnerContactFactory,
     PartnerFactory,
     PartnerTierFactory,
+    ProductLineFactory,
     RegionFactory,
     StaffFactory,
     UserFactory,
@@ -60,6 +66,44 @@ PK_MODELS = {
     "partner-contact-detail": PartnerContact,
     "region-detail": Region,
     "tier-detail": PartnerTier,
+    "notification-open": Notification,
+    "product-line-detail": ProductLine,
+    "product-detail": Product,
+    "agreement-detail": Agreement,
+    "agreement-submit": Agreement,
+    "agreement-approve": Agreement,
+    "agreement-reject": Agreement,
+    "agreement-terminate": Agreement,
+    "agreement-renew": Agreement,
+    "agreement-amend": Agreement,
+    "agreement-acknowledge": Agreement,
+    "agreement-targets": Agreement,
+    "agreement-documents": Agreement,
+    "agreement-target-detail": AgreementTarget,
+    "agreement-document-detail": AgreementDocument,
+    "agreement-document-download": AgreementDocument,
+    "region-target-detail": RegionTarget,
+    "region-target-preview": RegionTarget,
+    "region-target-decompose": RegionTarget,
+    "portal-agreements:detail": Agreement,
+    "portal-agreements:acknowledge": Agreement,
+    "portal-agreements:document-download": AgreementDocument,
+    "sales:product-line-edit": ProductLine,
+    "sales:product-edit": Product,
+    "agreements:agreement-detail": Agreement,
+    "agreements:agreement-edit": Agreement,
+    "agreements:agreement-submit": Agreement,
+    "agreements:agreement-approve": Agreement,
+    "agreements:agreement-reject": Agreement,
+    "agreements:agreement-terminate": Agreement,
+    "agreements:agreement-renew": Agreement,
+    "agreements:agreement-amend": Agreement,
+    "agreements:agreement-targets": Agreement,
+    "agreements:target-delete": AgreementTarget,
+    "agreements:document-upload": Agreement,
+    "agreements:document-download": AgreementDocument,
+    "agreements:document-delete": AgreementDocument,
+    "agreements:region-target-detail": RegionTarget,
 }
 
 # Route names outside any namespace that are not API router routes.
@@ -72,6 +116,8 @@ PLAIN_ROUTES = {
     "account",
     "password-change",
     "security-log",
+    "notifications",
+    "notification-open",
     "api-root",
     "api-schema",
     "api-docs",
@@ -82,7 +128,7 @@ PLAIN_ROUTES = {
 STAFF_ONLY_ROUTE_PREFIXES = ("partners:api-key-",)
 
 # API router actions beyond list/detail, by the basename they start with.
-API_ACTION_PREFIXES = ("partner-", "region-", "tier-")
+API_ACTION_PREFIXES = ("partner-", "region-", "tier-", "product-", "agreement-")
 
 # Unnamed routes, by their pattern: what to request for each.
 UNNAMED_ROUTES = {
@@ -254,8 +300,60 @@ class World:
             name="Zeta Secret Key", scopes=["partners:write"], partner=self.foreign, by=self.key_admin
         )
         self.markers.append(plaintext)
+        # A notification of the foreign partner's admin: nobody else opens or lists it.
+        self.foreign_notification = Notification.objects.create(
+            recipient=self.users["foreign_admin"], subject="Zeta Secret reminder", url="/"
+        )
+
+        self.add_agreements()
+
+    def add_agreements(self):
+        """An agreement of each side with a target and documents: the foreign one (every pk route
+        aims at it) and a document of the own agreement that the vendor keeps from the portal."""
+        from django.core.files.base import ContentFile
+
+        line = ProductLineFactory(code="ISO-PL", name="Isolation Line")
+        self.own_agreement = AgreementFactory(
+            partner=self.own, number="AG-ALPHA-0001", product_lines=[line], territories=[self.region]
+        )
+        self.foreign_agreement = AgreementFactory(
+            partner=self.foreign,
+            number="AG-ZETA-SECRET-1",
+            product_lines=[line],
+            territories=[(self.other_region, True)],
+            penalty_clauses="Zeta Secret penalty clause",
+            notes="Zeta Secret vendor note",
+        )
+        self.foreign_target = AgreementTargetFactory(agreement=self.foreign_agreement, revenue="7777777.77")
+        self.region_target = RegionTarget.objects.create(region=self.other_region, period="2026-Q1", revenue=1000)
+
+        def document(agreement, name, visible=True):
+            content = b"%PDF-1.4 " + name.encode()
+            return AgreementDocument.objects.create(
+                agreement=agreement,
+                kind="signed",
+                file=ContentFile(content, name=name),
+                original_name=name,
+                content_type="application/pdf",
+                size=len(content),
+                visible_to_partner=visible,
+            )
+
+        self.foreign_document = document(self.foreign_agreement, "zeta-secret-contract.pdf")
+        document(self.own_agreement, "alpha-vendor-only-memo.pdf", visible=False)
+        self.markers += ["AG-ZETA-SECRET-1", "7777777", "zeta-secret-contract", "alpha-vendor-only-memo"]
 
     def foreign_pk(self, model):
+        if model is Agreement:
+            return self.foreign_agreement.pk
+        if model is AgreementTarget:
+            return self.foreign_target.pk
+        if model is AgreementDocument:
+            return self.foreign_document.pk
+        if model is RegionTarget:
+            return self.region_target.pk
+        if model is Notification:
+            return self.foreign_notification.pk
         if model is ApiKey:
             return self.foreign_key.pk
         if model is Partner:
@@ -319,6 +417,16 @@ class World:
             "groups": sorted(User.groups.through.objects.values_list("user_id", "group_id")),
             "regions": list(Region.objects.order_by("pk").values()),
             "tiers": list(PartnerTier.objects.order_by("pk").values()),
+            "foreign_agreements": list(
+                Agreement.objects.filter(partner__path__startswith=self.foreign.path).order_by("pk").values()
+            ),
+            "foreign_targets": list(AgreementTarget.objects.filter(agreement=self.foreign_agreement).values()),
+            "foreign_documents": list(AgreementDocument.objects.filter(agreement=self.foreign_agreement).values()),
+            "own_agreements": list(Agreement.objects.filter(partner=self.own).order_by("pk").values()),
+            "own_documents": list(AgreementDocument.objects.filter(agreement=self.own_agreement).values()),
+            "region_targets": list(RegionTarget.objects.order_by("pk").values()),
+            "catalogue": list(ProductLine.objects.order_by("pk").values())
+            + list(Product.objects.order_by("pk").values()),
             # Not last_used_at: a key records its own use.
             "api_keys": list(
                 ApiKey.objects.order_by("pk").values(
@@ -364,11 +472,18 @@ def extra_principals(world):
     write (it may read everything, so its reads are not checked). No response may show any key's
     secret or hash."""
     found = {}
-    for label, scopes in (("key partners:read", ["partners:read"]), ("key partners:write", ["partners:write"])):
+    for label, scopes in (
+        ("key partners:read", ["partners:read"]),
+        ("key partners:write", ["partners:write"]),
+        ("key agreements:read", ["agreements:read", "sales:read"]),
+        ("key agreements:write", ["agreements:write", "sales:write"]),
+    ):
         _key, plaintext = api_key_create(name=label, scopes=scopes, partner=world.own, by=world.key_admin)
         found[label] = (Client(), {"HTTP_AUTHORIZATION": f"Api-Key {plaintext}"})
         world.markers.append(plaintext)
-    _key, plaintext = api_key_create(name="vendor read", scopes=["partners:read"], partner=None, by=world.key_admin)
+    _key, plaintext = api_key_create(
+        name="vendor read", scopes=["partners:read", "agreements:read", "sales:read"], partner=None, by=world.key_admin
+    )
     found["vendor key partners:read (writes)"] = (
         Client(),
         {"HTTP_AUTHORIZATION": f"Api-Key {plaintext}", "_writes_only": True},
@@ -428,6 +543,8 @@ def test_no_route_leaks_or_changes_another_partners_data(capsys):
                         "partners:tier-edit",
                         "region-detail",
                         "tier-detail",
+                        "product-line-detail",  # the catalogue is reference data everyone reads
+                        "product-detail",
                     )
                 ):
                     leaks.append(f"{where}: answered {response.status_code} for another partner's object")
