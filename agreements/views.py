@@ -78,6 +78,10 @@ class AgreementListView(ObjectListView):
     model = Agreement
     template_name = "agreements/agreement_list.html"
     filterset_class = AgreementFilterSet
+    filter_shortcuts = (
+        (gettext_lazy("Expiring within 90 days"), "expiring_within=90"),
+        (gettext_lazy("Pending approval"), "status=pending_approval"),
+    )
     ordering_fields = {
         "number": "number",
         "partner": "partner__name",

@@ -82,6 +82,8 @@ class ObjectListView(StaffRequiredMixin, ListView):
     """
 
     filterset_class = None
+    # [(label, query string)]: one-click filters shown beside "Clear" (e.g. "Expiring within 90 days").
+    filter_shortcuts = ()
     ordering_fields = {}
     default_ordering = None
     export_filename = "export"
@@ -157,6 +159,7 @@ class ObjectListView(StaffRequiredMixin, ListView):
             current_sort=self.request.GET.get("sort", ""),
             querystring=query.urlencode(),
             page_size_choices=self.page_size_choices,
+            filter_shortcuts=self.filter_shortcuts,
         )
         return context
 
