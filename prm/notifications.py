@@ -72,7 +72,7 @@ def notify_many(notices):
             Notification(recipient=user, subject=subject, message=message, url=url, emailed=wants_mail, dedupe_key=key)
         )
         if wants_mail:
-            link = f"{getattr(settings, 'PRM_SITE_URL', '').rstrip('/')}{url}" if url else ""
+            link = f"{settings.PRM_SITE_URL.rstrip('/')}{url}" if url else ""
             mails.append((subject, f"{message}\n\n{link}".strip(), user.email))
     if not rows:
         return []

@@ -215,6 +215,8 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBac
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "prm@localhost")
+# Where people reach the app, for links in emails sent by background jobs (no request to ask).
+PRM_SITE_URL = env("PRM_SITE_URL", "http://127.0.0.1:8000")
 
 # Celery: Redis when REDIS_URL is set; otherwise a broker on the file system, which needs no
 # server, so `make run` starts a real worker and beat on a fresh machine.
