@@ -10,14 +10,11 @@ overlapping regions for overlapping dates (see `exclusivity_conflicts`); targets
 term; only a channel admin approves (see agreements.access).
 """
 
-import os
-import zipfile
 from collections import defaultdict
 from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from dateutil.relativedelta import relativedelta
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
@@ -35,6 +32,7 @@ from prm.money import round_cents
 from prm.notifications import notify_many
 from prm.periods import Period
 from prm.roles import Role
+from prm.uploads import DOCUMENTS, validate_upload
 from sales.models import SalesLine
 
 from . import access
@@ -76,17 +74,6 @@ NUMBER_ATTEMPTS = 20
 UNITS_QUANTUM = Decimal("0.001")
 CENT = Decimal("0.01")
 ONE = Decimal("1")
-
-# Uploads: extension → (content type, check of the file's first bytes / structure).
-PDF, PNG, JPEG, ZIP = b"%PDF-", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"PK\x03\x04"
-DOCUMENT_TYPES = {
-    ".pdf": ("application/pdf", PDF, None),
-    ".png": ("image/png", PNG, None),
-    ".jpg": ("image/jpeg", JPEG, None),
-    ".jpeg": ("image/jpeg", JPEG, None),
-    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ZIP, "word/"),
-    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ZIP, "xl/"),
-}
 
 
 # Helpers ------------------------------------------------------------------------------------
@@ -1060,35 +1047,6 @@ def region_target_decompose(*, region_target, by):
 # Documents ----------------------------------------------------------------------------------
 
 
-def _clean_upload(file):
-    name = os.path.basename(getattr(file, "name", "") or "").strip()
-    extension = os.path.splitext(name)[1].lower()
-    if extension not in DOCUMENT_TYPES:
-        raise ValidationError({"file": _("Upload a PDF, PNG, JPEG, Word (.docx) or Excel (.xlsx) file.")})
-    limit = settings.PRM_MAX_UPLOAD_MB
-    if file.size is None or file.size > limit * 1024 * 1024:
-        raise ValidationError({"file": _("The file is larger than %(limit)s MB.") % {"limit": limit}})
-    if file.size == 0:
-        raise ValidationError({"file": _("The file is empty.")})
-    content_type, signature, zip_folder = DOCUMENT_TYPES[extension]
-    file.seek(0)
-    head = file.read(len(signature))
-    file.seek(0)
-    valid = head == signature
-    if valid and zip_folder:
-        try:
-            with zipfile.ZipFile(file) as archive:
-                valid = any(entry.startswith(zip_folder) for entry in archive.namelist())
-        except (zipfile.BadZipFile, OSError):
-            valid = False
-        file.seek(0)
-    if not valid:
-        raise ValidationError(
-            {"file": _("The file's content is not a %(type)s file.") % {"type": extension.lstrip(".").upper()}}
-        )
-    return name[-200:], content_type
-
-
 @transaction.atomic
 def document_add(*, agreement, by, file, kind, visible_to_partner=True):
     """Attach a file: PDF, PNG, JPEG, DOCX or XLSX (by extension and by content), at most
@@ -1097,7 +1055,7 @@ def document_add(*, agreement, by, file, kind, visible_to_partner=True):
     _check(by, access.require_manage_agreement, agreement)
     if kind not in DocumentKind.values:
         raise ValidationError({"kind": _("“%(kind)s” is not a kind of document.") % {"kind": kind}})
-    name, content_type = _clean_upload(file)
+    name, content_type = validate_upload(file, allowed=DOCUMENTS)
     document = AgreementDocument(
         agreement=agreement,
         kind=kind,

@@ -96,6 +96,9 @@ class AuditEntry(models.Model):
         "target": _("target"),
         "document": _("document"),
         "successors": _("successor"),
+        # Parts of a course recorded on the course's history (training.services).
+        "tier_requirement": _("tier requirement"),
+        "material": _("course material"),
     }
 
     def readable_changes(self):

@@ -139,6 +139,16 @@ class Period:
         return Period(self.year - 1, self.kind, self.number)
 
 
+def add_months(day, months):
+    """`day` moved by a whole number of `months` (negative goes back), clamped to the last day of
+    a shorter month: 31 Jan + 1 month = 28 Feb (29 in a leap year), 29 Feb 2028 + 12 months =
+    28 Feb 2029, 31 Aug + 6 months = 28/29 Feb. Used for certification expiry and terms."""
+    index = day.year * 12 + (day.month - 1) + int(months)
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
 def periods_between(start, end, kind=PeriodKind.MONTH):
     """Every period of `kind` that lies wholly inside [start, end], in order."""
     found, period = [], Period.containing(start, kind)

@@ -254,6 +254,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "agreements.tasks.agreements_expiry_run",
         "schedule": 24 * 60 * 60,
     },
+    "training-certifications-expiry-run": {
+        "task": "training.tasks.certifications_expiry_run",
+        "schedule": 24 * 60 * 60,
+    },
 }
 
 # API keys for integrations (prm.api.authentication): the model that holds them, and how many

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from agreements.api.urls import register as register_agreements_api
 from partners.api.urls import register as register_partners_api
 from sales.api.urls import register as register_sales_api
+from training.api.urls import register as register_training_api
 
 from .account import AccountView, PasswordChangeView, SecurityLogView, switch_language
 from .api.exceptions import api_not_found
@@ -18,6 +19,7 @@ from .views import HomeView
 register_partners_api(router)
 register_sales_api(router)
 register_agreements_api(router)
+register_training_api(router)
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -37,8 +39,10 @@ urlpatterns = [
     path("partners/", include("partners.urls")),
     path("sales/", include("sales.urls")),
     path("agreements/", include("agreements.urls")),
+    path("training/", include("training.urls")),
     path("portal/", include("partners.portal_urls")),
     path("portal/agreements/", include("agreements.portal_urls")),
+    path("portal/training/", include("training.portal_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

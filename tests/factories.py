@@ -1,18 +1,22 @@
 """factory_boy factories for every model; tests build exactly the rows they need."""
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from agreements.choices import AgreementStatus, AgreementType
 from agreements.models import Agreement, AgreementTarget, AgreementTerritory
 from partners.choices import PartnerStatus, PartnerType, RegionKind
 from partners.models import ManagerRegion, Partner, PartnerContact, PartnerTier, Region
+from prm.periods import add_months
 from prm.roles import Role
 from sales.models import Product, ProductLine, SalesLine
+from training.choices import Delivery, MaterialKind, RecordStatus
+from training.models import Course, CourseMaterial, TierRequirement, TrainingRecord, TrainingSession
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -227,3 +231,100 @@ class AgreementTargetFactory(factory.django.DjangoModelFactory):
     revenue = Decimal("100000.00")
     units = None
     product_line = None
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    """An active online product course: pass mark 60, certification valid 24 months."""
+
+    class Meta:
+        model = Course
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"C{n:04d}")
+    title = factory.Sequence(lambda n: f"Course {n}")
+    course_type = "product"
+    level = "basic"
+    duration_hours = Decimal("4.0")
+    delivery = Delivery.ONLINE
+    pass_mark = Decimal("60.00")
+    validity_months = 24
+    is_active = True
+
+
+class ClassroomCourseFactory(CourseFactory):
+    delivery = Delivery.CLASSROOM
+
+
+class TierRequirementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TierRequirement
+
+    course = factory.SubFactory(CourseFactory)
+    tier = factory.SubFactory(PartnerTierFactory)
+    certified_people = 1
+
+
+def _aware(day, hour):
+    return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
+class TrainingSessionFactory(factory.django.DjangoModelFactory):
+    """A classroom session two weeks ahead, 09:00–17:00, for 20 people."""
+
+    class Meta:
+        model = TrainingSession
+
+    course = factory.SubFactory(ClassroomCourseFactory)
+    starts_at = factory.LazyFunction(lambda: _aware(timezone.localdate() + timedelta(days=14), 9))
+    ends_at = factory.LazyAttribute(lambda session: session.starts_at + timedelta(hours=8))
+    location = "Shanghai training centre, room 3"
+    capacity = 20
+    is_cancelled = False
+
+
+class TrainingRecordFactory(factory.django.DjangoModelFactory):
+    """An enrolment (status "enrolled"). `TrainingRecordFactory(passed=True)` makes a pass
+    consistent with its course: completed 30 days ago (or `completed_on=`), score 85 (or
+    `score=`), expiry = completion + the course validity (month end clamped), and a certificate
+    number. `failed=True` likewise: completed, score below the pass mark."""
+
+    class Meta:
+        model = TrainingRecord
+
+    class Params:
+        passed = factory.Trait(
+            status=RecordStatus.PASSED,
+            completed_on=factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30)),
+            score=Decimal("85.00"),
+            expires_on=factory.LazyAttribute(
+                lambda record: (
+                    add_months(record.completed_on, record.course.validity_months)
+                    if record.course.validity_months
+                    else None
+                )
+            ),
+            certificate_number=factory.Sequence(lambda n: f"CERT-T-{n:06d}"),
+        )
+        failed = factory.Trait(
+            status=RecordStatus.FAILED,
+            completed_on=factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30)),
+            score=factory.LazyAttribute(lambda record: max(record.course.pass_mark - 20, Decimal("0"))),
+        )
+
+    contact = factory.SubFactory(PartnerContactFactory)
+    course = factory.SubFactory(CourseFactory)
+    session = None
+    status = RecordStatus.ENROLLED
+
+
+class CourseMaterialFactory(factory.django.DjangoModelFactory):
+    """A link material visible to every partner (`min_tier=` limits it)."""
+
+    class Meta:
+        model = CourseMaterial
+
+    course = factory.SubFactory(CourseFactory)
+    title = factory.Sequence(lambda n: f"Material {n}")
+    kind = MaterialKind.LINK
+    url = factory.Sequence(lambda n: f"https://learning.example.com/material/{n}")
+    min_tier = None

@@ -189,11 +189,15 @@ class TrainingRecordQuerySet(TenantQuerySet):
     partner_lookup = "contact__partner"
 
     def certified(self, on=None):
-        """Passed and not lapsed on `on` (default today)."""
+        """Certifications valid on `on` (default today): passed on or before that day and not
+        lapsed by then (`expires_on` is the last valid day). A pass the daily job has since marked
+        expired still counts for a day before its expiry, so past dates read right."""
         from django.utils import timezone
 
         on = on or timezone.localdate()
-        return self.filter(status=RecordStatus.PASSED).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=on))
+        return self.filter(status__in=(RecordStatus.PASSED, RecordStatus.EXPIRED), completed_on__lte=on).filter(
+            Q(expires_on__isnull=True) | Q(expires_on__gte=on)
+        )
 
 
 class TrainingRecord(models.Model):

@@ -86,6 +86,12 @@ def status_badge(status):
         "draft": "secondary",
         "pending_approval": "warning",
         "expired": "secondary",
+        # training records
+        "enrolled": "info",
+        "in_progress": "primary",
+        "passed": "success",
+        "failed": "danger",
+        "withdrawn": "secondary",
     }
     return colours.get(str(status), "secondary")
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 from agreements.models import Agreement
 from partners.models import Partner, PartnerContact
 from tests.security.test_isolation import PK_MODELS, PLAIN_ROUTES, World, discover_routes, route_params
+from training.models import Course
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +27,8 @@ SAME_IN_BOTH = {
     "JPEG",
     "Word",
     "docx",
+    "PowerPoint",
+    "pptx",
     "xlsx",
     "PRM",
     "API",
@@ -130,7 +133,8 @@ def portal_url(route, world):
     for param in route_params(route):
         if param == "pk":
             model = PK_MODELS[route.name]
-            own = {Partner: world.own, Agreement: world.own_agreement}.get(model)
+            # The own side's objects; the training catalogue's course is everyone's (portal-training).
+            own = {Partner: world.own, Agreement: world.own_agreement, Course: world.course}.get(model)
             kwargs["pk"] = (own or world.users["own_user"].partner_contact).pk
         elif param in ("uidb64", "token"):
             kwargs[param] = world.foreign_token(param)  # an invalid link: its page must be Chinese too

@@ -33,6 +33,8 @@ from tests.factories import (
     AgreementFactory,
     AgreementTargetFactory,
     ChannelAdminFactory,
+    ClassroomCourseFactory,
+    CourseMaterialFactory,
     DistributorFactory,
     PartnerContactFactory,
     PartnerFactory,
@@ -40,8 +42,11 @@ from tests.factories import (
     ProductLineFactory,
     RegionFactory,
     StaffFactory,
+    TrainingRecordFactory,
+    TrainingSessionFactory,
     UserFactory,
 )
+from training.models import Course, CourseMaterial, TrainingRecord, TrainingSession
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -104,6 +109,32 @@ PK_MODELS = {
     "agreements:document-download": AgreementDocument,
     "agreements:document-delete": AgreementDocument,
     "agreements:region-target-detail": RegionTarget,
+    "course-detail": Course,
+    "training-session-detail": TrainingSession,
+    "training-session-cancel": TrainingSession,
+    "training-record-detail": TrainingRecord,
+    "training-record-start": TrainingRecord,
+    "training-record-result": TrainingRecord,
+    "training-record-withdraw": TrainingRecord,
+    "training-record-certificate": TrainingRecord,
+    "portal-training:course": Course,
+    "portal-training:enrol": Course,
+    "portal-training:material": CourseMaterial,
+    "portal-training:certificate": TrainingRecord,
+    "training:course-detail": Course,
+    "training:course-edit": Course,
+    "training:material-add": Course,
+    "training:session-list": Course,
+    "training:session-create": Course,
+    "training:enrol": Course,
+    "training:material-download": CourseMaterial,
+    "training:material-delete": CourseMaterial,
+    "training:session-edit": TrainingSession,
+    "training:session-cancel": TrainingSession,
+    "training:record-start": TrainingRecord,
+    "training:record-result": TrainingRecord,
+    "training:record-withdraw": TrainingRecord,
+    "training:certificate": TrainingRecord,
 }
 
 # Route names outside any namespace that are not API router routes.
@@ -128,7 +159,7 @@ PLAIN_ROUTES = {
 STAFF_ONLY_ROUTE_PREFIXES = ("partners:api-key-",)
 
 # API router actions beyond list/detail, by the basename they start with.
-API_ACTION_PREFIXES = ("partner-", "region-", "tier-", "product-", "agreement-")
+API_ACTION_PREFIXES = ("partner-", "region-", "tier-", "product-", "agreement-", "course-", "training-")
 
 # Unnamed routes, by their pattern: what to request for each.
 UNNAMED_ROUTES = {
@@ -306,6 +337,7 @@ class World:
         )
 
         self.add_agreements()
+        self.add_training()
 
     def add_agreements(self):
         """An agreement of each side with a target and documents: the foreign one (every pk route
@@ -343,7 +375,43 @@ class World:
         document(self.own_agreement, "alpha-vendor-only-memo.pdf", visible=False)
         self.markers += ["AG-ZETA-SECRET-1", "7777777", "zeta-secret-contract", "alpha-vendor-only-memo"]
 
+    def add_training(self):
+        """The catalogue is everyone's (its course and session routes are reference data); what
+        is foreign is Zeta's passed record with its certificate, and a material only the top tier
+        may see (the own partner has no tier)."""
+        from django.core.files.base import ContentFile
+
+        self.course = ClassroomCourseFactory(code="ISO-C1", title="Isolation course")
+        self.session = TrainingSessionFactory(course=self.course)
+        # A file, so that serving it would answer 200 with its content (a link would redirect).
+        self.top_tier_material = CourseMaterialFactory(
+            course=self.course,
+            title="Zeta Secret top-tier deck",
+            kind="file",
+            url="",
+            file=ContentFile(b"%PDF-1.4 Zeta Secret top-tier deck", name="zeta-secret-deck.pdf"),
+            original_name="zeta-secret-deck.pdf",
+            content_type="application/pdf",
+            min_tier=self.top_tier,
+        )
+        self.foreign_record = TrainingRecordFactory(
+            contact=self.foreign_contact,
+            course=self.course,
+            session=self.session,
+            passed=True,
+            certificate_number="ZETA-SECRET-CERT-1",
+        )
+        self.markers += ["ZETA-SECRET-CERT-1"]
+
     def foreign_pk(self, model):
+        if model is Course:
+            return self.course.pk
+        if model is TrainingSession:
+            return self.session.pk
+        if model is CourseMaterial:
+            return self.top_tier_material.pk
+        if model is TrainingRecord:
+            return self.foreign_record.pk
         if model is Agreement:
             return self.foreign_agreement.pk
         if model is AgreementTarget:
@@ -425,6 +493,14 @@ class World:
             "own_agreements": list(Agreement.objects.filter(partner=self.own).order_by("pk").values()),
             "own_documents": list(AgreementDocument.objects.filter(agreement=self.own_agreement).values()),
             "region_targets": list(RegionTarget.objects.order_by("pk").values()),
+            "training_catalogue": list(Course.objects.order_by("pk").values())
+            + list(TrainingSession.objects.order_by("pk").values())
+            + list(CourseMaterial.objects.order_by("pk").values()),
+            "foreign_training": list(
+                TrainingRecord.objects.filter(contact__partner__path__startswith=self.foreign.path)
+                .order_by("pk")
+                .values()
+            ),
             "catalogue": list(ProductLine.objects.order_by("pk").values())
             + list(Product.objects.order_by("pk").values()),
             # Not last_used_at: a key records its own use.
@@ -462,7 +538,13 @@ def principals(world):
     own_admin, own_user = Client(), Client()
     own_admin.force_login(world.users["own_admin"])
     own_user.force_login(world.users["own_user"])
-    found = {"anonymous": (anonymous, {}), "partner admin": (own_admin, {}), "partner user": (own_user, {})}
+    # `_user`: signed in again whenever a route (sign-out, a refused request) ended the session, so
+    # that every route is tried as that user, not only those before /logout/.
+    found = {
+        "anonymous": (anonymous, {}),
+        "partner admin": (own_admin, {"_user": world.users["own_admin"]}),
+        "partner user": (own_user, {"_user": world.users["own_user"]}),
+    }
     found.update(extra_principals(world))
     return found
 
@@ -477,12 +559,17 @@ def extra_principals(world):
         ("key partners:write", ["partners:write"]),
         ("key agreements:read", ["agreements:read", "sales:read"]),
         ("key agreements:write", ["agreements:write", "sales:write"]),
+        ("key training:read", ["training:read"]),
+        ("key training:write", ["training:write"]),
     ):
         _key, plaintext = api_key_create(name=label, scopes=scopes, partner=world.own, by=world.key_admin)
         found[label] = (Client(), {"HTTP_AUTHORIZATION": f"Api-Key {plaintext}"})
         world.markers.append(plaintext)
     _key, plaintext = api_key_create(
-        name="vendor read", scopes=["partners:read", "agreements:read", "sales:read"], partner=None, by=world.key_admin
+        name="vendor read",
+        scopes=["partners:read", "agreements:read", "sales:read", "training:read"],
+        partner=None,
+        by=world.key_admin,
     )
     found["vendor key partners:read (writes)"] = (
         Client(),
@@ -513,12 +600,15 @@ def test_no_route_leaks_or_changes_another_partners_data(capsys):
     for label, (client, extra) in roles.items():
         extra = dict(extra)
         writes_only = extra.pop("_writes_only", False)
+        user = extra.pop("_user", None)
         for route, url in urls:
             tenant_model = tenant_model_for(route)
             targets_foreign_object = "pk" in route_params(route) or "object_id" in route_params(route)
             for method in METHODS:
                 if writes_only and method == "get":
                     continue
+                if user is not None and "_auth_user_id" not in client.session:
+                    client.force_login(user)
                 attempts += 1
                 request = getattr(client, method)
                 if method == "get":
@@ -545,6 +635,10 @@ def test_no_route_leaks_or_changes_another_partners_data(capsys):
                         "tier-detail",
                         "product-line-detail",  # the catalogue is reference data everyone reads
                         "product-detail",
+                        "course-detail",  # so is the training catalogue, with its sessions
+                        "training-session-detail",
+                        "portal-training:course",
+                        "portal-training:enrol",
                     )
                 ):
                     leaks.append(f"{where}: answered {response.status_code} for another partner's object")

@@ -1,0 +1,7 @@
+from .views import CourseViewSet, TrainingRecordViewSet, TrainingSessionViewSet
+
+
+def register(router):
+    router.register("courses", CourseViewSet, basename="course")
+    router.register("training-sessions", TrainingSessionViewSet, basename="training-session")
+    router.register("training-records", TrainingRecordViewSet, basename="training-record")
