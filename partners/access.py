@@ -18,12 +18,19 @@ from django.utils.translation import gettext as _
 from prm.roles import is_channel_admin, is_channel_manager, is_integration, is_partner_admin
 from prm.tenancy import partner_of
 
+from .choices import PartnerStatus
 from .models import ManagerRegion, Partner, PartnerContact
 
 
 def partner_of_user(user):
-    """The partner whose contact this user's login is, or None."""
-    contact = PartnerContact.objects.select_related("partner").filter(user=user).first()
+    """The partner whose contact this user's login is, or None. A terminated partner's users
+    keep their logins (the history names them) but no longer reach its data."""
+    contact = (
+        PartnerContact.objects.select_related("partner")
+        .filter(user=user)
+        .exclude(partner__status=PartnerStatus.TERMINATED)
+        .first()
+    )
     return contact.partner if contact else None
 
 

@@ -344,6 +344,11 @@ class ApiKey(models.Model):
     def is_active(self):
         return self.status == ApiKeyStatus.VALID
 
+    @property
+    def partner_ended(self):
+        """A key bound to a partner whose partnership was terminated opens nothing."""
+        return self.partner is not None and self.partner.status == PartnerStatus.TERMINATED
+
     def scope_labels(self):
         labels = dict(scope_choices())
         return [labels.get(value, value) for value in self.scopes]

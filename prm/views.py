@@ -60,7 +60,7 @@ class PortalRequiredMixin(_SignedInMixin):
         if is_staff_user(user):
             return _("The portal is for partner users; vendor staff work on the staff pages.")
         if not is_portal_user(user):
-            return _("Your login is not linked to a partner. Ask your partner admin or your channel manager.")
+            return _("Your login is not linked to an active partner. Ask your partner admin or your channel manager.")
         return None
 
     def dispatch(self, request, *args, **kwargs):

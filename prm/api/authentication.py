@@ -127,6 +127,8 @@ class ApiKeyAuthentication(BaseAuthentication):
             raise ApiKeyAuthenticationFailed(_("This API key has been revoked."))
         if key.expires_at is not None and key.expires_at <= now:
             raise ApiKeyAuthenticationFailed(_("This API key has expired."))
+        if getattr(key, "partner_ended", False):
+            raise ApiKeyAuthenticationFailed(_("The partner this API key belongs to is no longer a partner."))
         if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
             model._default_manager.filter(pk=key.pk).update(last_used_at=now)
             key.last_used_at = now

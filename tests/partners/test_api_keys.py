@@ -305,6 +305,13 @@ def test_a_revoked_key_is_refused(make_key, staff_user, world):
     assert_refused(key_client(plaintext).get(PARTNERS), "revoked")
 
 
+def test_a_key_of_a_terminated_partner_is_refused(make_key, world):
+    key, plaintext = make_key(partner=world["own"])
+    assert key_client(plaintext).get(PARTNERS).status_code == 200
+    Partner.objects.filter(pk=world["own"].pk).update(status=PartnerStatus.TERMINATED)
+    assert_refused(key_client(plaintext).get(PARTNERS), "no longer a partner")
+
+
 def test_an_expired_key_is_refused(make_key, world):
     key, plaintext = make_key(expires_at=timezone.now() + timedelta(days=1))
     assert key_client(plaintext).get(PARTNERS).status_code == 200

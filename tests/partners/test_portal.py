@@ -166,7 +166,17 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_users_without_a_partner_are_
     client.force_login(UserFactory(username="nobody"))
     response = client.get(DASHBOARD)
     assert response.status_code == 403
-    assert "not linked to a partner" in html(response)
+    assert "not linked to an active partner" in html(response)
+
+
+def test_users_of_a_terminated_partner_no_longer_reach_the_portal(client, world):
+    client.force_login(world["admin"])
+    assert client.get(DASHBOARD).status_code == 200
+    Partner.objects.filter(pk=world["own"].pk).update(status=PartnerStatus.TERMINATED)
+    response = client.get(DASHBOARD)
+    assert response.status_code == 403
+    assert "not linked to an active partner" in html(response)
+    assert world["own"].name not in html(response)
 
 
 def test_a_login_in_a_partner_role_but_without_a_contact_is_not_a_portal_user(client, world):
