@@ -15,6 +15,8 @@ from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
@@ -544,6 +546,73 @@ def _check_exclusivity(agreement):
 # Lifecycle ----------------------------------------------------------------------------------
 
 
+def _approvers(agreement):
+    """Who may approve: the channel admins (and the owning manager when the setting allows)."""
+    User = get_user_model()
+    approvers = list(
+        User.objects.filter(is_active=True, is_staff=True)
+        .filter(Q(is_superuser=True) | Q(groups__name=Role.CHANNEL_ADMIN))
+        .distinct()
+    )
+    owner = agreement.owner or agreement.partner.owner
+    if settings.PRM_AGREEMENT_OWNER_MAY_APPROVE and owner is not None:
+        approvers.append(owner)
+    return approvers
+
+
+def _partner_admins(partner):
+    return [
+        contact.user
+        for contact in PartnerContact.objects.filter(
+            partner=partner, user__is_active=True, user__groups__name=Role.PARTNER_ADMIN
+        ).select_related("user")
+    ]
+
+
+def _notify_workflow(agreement, event, by, reason=""):
+    """Tell the people the next step waits for: approvers when an agreement is submitted, the
+    owning manager when it is approved or rejected, and the partner's admins when it becomes
+    active (they acknowledge it in the portal). The person who acted is not told."""
+    params = {"number": agreement.number, "partner": agreement.partner.name, "reason": reason}
+    owner = agreement.owner or agreement.partner.owner
+    staff_url = _url("agreements:agreement-detail", agreement.pk)
+    texts = {
+        "submitted": (
+            lambda: _("Agreement %(number)s with %(partner)s waits for your approval") % params,
+            lambda: _("%(number)s with %(partner)s was submitted for approval.") % params,
+        ),
+        "approved": (
+            lambda: _("Agreement %(number)s with %(partner)s is active") % params,
+            lambda: _("%(number)s with %(partner)s was approved and is now in force.") % params,
+        ),
+        "rejected": (
+            lambda: _("Agreement %(number)s with %(partner)s was sent back") % params,
+            lambda: _("%(number)s with %(partner)s was rejected and is a draft again. Reason: %(reason)s") % params,
+        ),
+    }
+    subject, message = texts[event]
+    staff = {"submitted": _approvers(agreement), "approved": [owner], "rejected": [owner]}[event]
+    acting = getattr(by, "pk", None)
+    notices = [
+        {
+            "recipients": [user for user in staff if user is not None and user.pk != acting],
+            "subject": subject,
+            "message": message,
+            "url": staff_url,
+        }
+    ]
+    if event == "approved":
+        notices.append(
+            {
+                "recipients": [user for user in _partner_admins(agreement.partner) if user.pk != acting],
+                "subject": subject,
+                "message": lambda: _("%(number)s is now in force. Read it in the portal and acknowledge it.") % params,
+                "url": _url("portal-agreements:detail", agreement.pk),
+            }
+        )
+    notify_many(notices)
+
+
 @transaction.atomic
 def agreement_submit(*, agreement, by):
     """Draft → pending approval: the agreement needs a product line, and must not clash with
@@ -556,7 +625,9 @@ def agreement_submit(*, agreement, by):
         raise ValidationError({"product_lines": _("Choose at least one product line before submitting.")})
     _check_partner_open(agreement)
     _check_exclusivity(agreement)
-    return _move(agreement, AgreementStatus.PENDING_APPROVAL, by, submitted_at=timezone.now())
+    _move(agreement, AgreementStatus.PENDING_APPROVAL, by, submitted_at=timezone.now())
+    _notify_workflow(agreement, "submitted", by)
+    return agreement
 
 
 @transaction.atomic
@@ -590,6 +661,7 @@ def agreement_approve(*, agreement, by):
             ended_at=timezone.now(),
             termination_reason=_("Superseded by %(number)s.") % {"number": agreement.number},
         )
+    _notify_workflow(agreement, "approved", by)
     return agreement
 
 
@@ -601,7 +673,9 @@ def agreement_reject(*, agreement, by, reason):
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the agreement is rejected.")})
-    return _move(agreement, AgreementStatus.DRAFT, by, reason=reason, submitted_at=None)
+    _move(agreement, AgreementStatus.DRAFT, by, reason=reason, submitted_at=None)
+    _notify_workflow(agreement, "rejected", by, reason=reason)
+    return agreement
 
 
 @transaction.atomic
