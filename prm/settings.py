@@ -258,6 +258,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "training.tasks.certifications_expiry_run",
         "schedule": 24 * 60 * 60,
     },
+    "incentives-rebate-statements-period-close": {
+        "task": "incentives.tasks.rebate_statements_period_close",
+        "schedule": 24 * 60 * 60,
+    },
 }
 
 # API keys for integrations (prm.api.authentication): the model that holds them, and how many

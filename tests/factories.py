@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from agreements.choices import AgreementStatus, AgreementType
 from agreements.models import Agreement, AgreementTarget, AgreementTerritory
+from incentives.choices import RebateBasis, RebateMethod
+from incentives.models import OverridePolicy, OverrideRate, PolicyAssignment, RebateBracket, RebatePolicy
 from partners.choices import PartnerStatus, PartnerType, RegionKind
 from partners.models import ManagerRegion, Partner, PartnerContact, PartnerTier, Region
 from prm.periods import add_months
@@ -328,3 +330,59 @@ class CourseMaterialFactory(factory.django.DjangoModelFactory):
     kind = MaterialKind.LINK
     url = factory.Sequence(lambda n: f"https://learning.example.com/material/{n}")
     min_tier = None
+
+
+class RebatePolicyFactory(factory.django.DjangoModelFactory):
+    """A monthly marginal revenue policy. `brackets=[(0, 10), (1000, 20)]` sets its brackets
+    (default: 0 at 10 %, 1000 at 20 %, 3000 at 30 %); `product_lines=[...]` limits it."""
+
+    class Meta:
+        model = RebatePolicy
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Rebate policy {n}")
+    basis = RebateBasis.REVENUE
+    period = "month"
+    method = RebateMethod.MARGINAL
+
+    @factory.post_generation
+    def brackets(obj, create, extracted, **kwargs):
+        if create:
+            pairs = extracted if extracted is not None else [(0, 10), (1000, 20), (3000, 30)]
+            for threshold, rate in pairs:
+                RebateBracket.objects.create(policy=obj, threshold=Decimal(threshold), rate=Decimal(rate))
+
+    @factory.post_generation
+    def product_lines(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.product_lines.set(extracted)
+
+
+class OverridePolicyFactory(factory.django.DjangoModelFactory):
+    """A monthly override policy; `rates={1: 3, 2: 1}` (the default) by level above the seller."""
+
+    class Meta:
+        model = OverridePolicy
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Override policy {n}")
+    period = "month"
+
+    @factory.post_generation
+    def rates(obj, create, extracted, **kwargs):
+        if create:
+            for level, rate in (extracted if extracted is not None else {1: 3, 2: 1}).items():
+                OverrideRate.objects.create(policy=obj, level=level, rate=Decimal(rate))
+
+    @factory.post_generation
+    def product_lines(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.product_lines.set(extracted)
+
+
+class PolicyAssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PolicyAssignment
+
+    agreement = factory.SubFactory(AgreementFactory)
+    policy = factory.SubFactory(RebatePolicyFactory)
