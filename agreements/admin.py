@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from prm.admin import ReadOnlyAdminMixin
+
 from .models import (
     Agreement,
     AgreementDocument,
@@ -20,17 +22,6 @@ from .models import (
     RegionTarget,
 )
 from .services import AGREEMENT_FREE_FIELDS, agreement_update
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class TerritoryInline(ReadOnlyAdminMixin, admin.TabularInline):

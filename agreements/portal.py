@@ -9,7 +9,6 @@ Drafts are the vendor's work in progress: a partner sees an agreement from its s
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views import View
@@ -17,6 +16,7 @@ from django.views.generic import TemplateView
 
 from partners.portal import PortalPage
 from prm.tenancy import is_portal_user
+from prm.uploads import attachment_response
 
 from . import services
 from .choices import AgreementStatus
@@ -161,15 +161,8 @@ class PortalDocumentDownloadView(PortalAgreementPage, View):
         self.document = get_object_or_404(portal_documents(self.request.user), pk=pk)
 
     def get(self, request, pk):
-        try:
-            handle = self.document.file.open("rb")
-        except (FileNotFoundError, ValueError) as error:
-            raise Http404(_("This file is no longer available.")) from error
-        return FileResponse(
-            handle,
-            as_attachment=True,
-            filename=self.document.original_name,
-            content_type=self.document.content_type or "application/octet-stream",
+        return attachment_response(
+            self.document.file, filename=self.document.original_name, content_type=self.document.content_type
         )
 
 

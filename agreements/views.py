@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from partners.access import partners_managed_by
 from partners.models import Partner
 from prm.periods import PeriodKind, periods_between
 from prm.roles import can_write_as_staff
+from prm.uploads import attachment_response
 from prm.views import ObjectListView, ServiceFormView, StaffRequiredMixin
 
 from . import selectors, services
@@ -365,16 +366,12 @@ class DocumentDownloadView(StaffRequiredMixin, View):
 
     def get(self, request, pk):
         document = get_object_or_404(AgreementDocument.objects.visible_to(request.user), pk=pk)
-        try:
-            handle = document.file.open("rb")
-        except (FileNotFoundError, ValueError) as error:
-            raise Http404(_("The file of this document is missing.")) from error
-        response = FileResponse(
-            handle, as_attachment=True, filename=document.original_name, content_type=document.content_type
+        return attachment_response(
+            document.file,
+            filename=document.original_name,
+            content_type=document.content_type,
+            missing=_("The file of this document is missing."),
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
 
 
 class DocumentDeleteView(StaffRequiredMixin, View):

@@ -4,6 +4,8 @@ transitions, so nothing here may bypass them."""
 
 from django.contrib import admin
 
+from prm.admin import ReadOnlyAdminMixin
+
 from .models import (
     OverridePolicy,
     OverrideRate,
@@ -14,17 +16,6 @@ from .models import (
     StatementLine,
     TierMultiplier,
 )
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class BracketInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -5,6 +5,20 @@ from django.utils.translation import gettext_lazy as _
 from .models import AuditEntry, JobRun, Notification, User
 
 
+class ReadOnlyAdminMixin:
+    """For tables written only by the services (history, statements, records...): the admin
+    shows them and changes nothing. Works for model admins and inlines alike."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     fieldsets = (
@@ -16,19 +30,10 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "actor", "object_type", "object_repr", "action"]
     list_filter = ["action", "object_type"]
     search_fields = ["object_repr", "object_id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(JobRun)

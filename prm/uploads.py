@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -94,3 +95,22 @@ def validate_upload(file, *, allowed=DOCUMENTS, field="file"):
             {field: gettext("The file's content is not a %(type)s file.") % {"type": extension.lstrip(".").upper()}}
         )
     return name[-200:], file_type.content_type
+
+
+def attachment_response(field_file, *, filename, content_type="", missing=None):
+    """A stored upload sent back as a download: an attachment (never shown inline), never cached
+    by shared caches, its type not guessed by the browser. Call it only after checking who asks;
+    a file gone from storage answers 404 with `missing` (or a general message), not a 500."""
+    try:
+        handle = field_file.open("rb")
+    except (FileNotFoundError, ValueError) as error:
+        raise Http404(missing or _("This file is no longer available.")) from error
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=filename or field_file.name.rsplit("/", 1)[-1],
+        content_type=content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

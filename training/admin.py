@@ -10,20 +10,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from prm.admin import ReadOnlyAdminMixin
+
 from .forms import COURSE_FIELDS
 from .models import CertificationReminder, Course, CourseMaterial, TierRequirement, TrainingRecord, TrainingSession
 from .services import course_update
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _download_link(material):

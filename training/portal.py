@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Greatest
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -20,6 +20,7 @@ from django.views.generic import TemplateView
 from partners.models import Partner, PartnerContact
 from partners.portal import PortalPage
 from prm.tenancy import is_portal_user, partner_of
+from prm.uploads import attachment_response
 from prm.views import PortalServiceFormView
 
 from . import rules, selectors, services
@@ -234,16 +235,7 @@ class PortalMaterialView(PortalTrainingPage, View):
         material = self.material
         if material.kind == MaterialKind.LINK:
             return HttpResponseRedirect(material.url)
-        try:
-            handle = material.file.open("rb")
-        except (FileNotFoundError, ValueError) as error:
-            raise Http404(_("This file is no longer available.")) from error
-        return FileResponse(
-            handle,
-            as_attachment=True,
-            filename=material.original_name or material.file.name.rsplit("/", 1)[-1],
-            content_type=material.content_type or "application/octet-stream",
-        )
+        return attachment_response(material.file, filename=material.original_name, content_type=material.content_type)
 
 
 class PortalCertificationsView(PortalTrainingPage, TemplateView):

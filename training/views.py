@@ -21,7 +21,7 @@ from django.core.files import File
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -33,7 +33,7 @@ from django.views.generic import FormView, TemplateView
 from partners.access import partners_managed_by
 from partners.models import Partner
 from prm.roles import can_write_as_staff
-from prm.uploads import IMPORTS, validate_upload
+from prm.uploads import IMPORTS, attachment_response, validate_upload
 from prm.views import ObjectListView, ServiceFormView, StaffRequiredMixin
 
 from . import reports, selectors, services
@@ -402,16 +402,12 @@ class MaterialDownloadView(StaffRequiredMixin, View):
         material = get_object_or_404(CourseMaterial.objects.select_related("min_tier"), pk=pk, kind=MaterialKind.FILE)
         if not can_see_material(request.user, material):
             raise Http404(_("No material found."))
-        try:
-            handle = material.file.open("rb")
-        except (FileNotFoundError, ValueError) as error:
-            raise Http404(_("The file of this material is missing.")) from error
-        response = FileResponse(
-            handle, as_attachment=True, filename=material.original_name, content_type=material.content_type
+        return attachment_response(
+            material.file,
+            filename=material.original_name,
+            content_type=material.content_type,
+            missing=_("The file of this material is missing."),
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
 
 
 class MaterialDeleteView(StaffRequiredMixin, View):

@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
-from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -20,6 +19,7 @@ from prm.api.exceptions import validation_error_detail
 from prm.api.viewsets import ServiceModelViewSet
 from prm.periods import Period
 from prm.roles import is_staff_user
+from prm.uploads import attachment_response
 
 from .. import services
 from ..access import (
@@ -456,12 +456,7 @@ class AgreementDocumentViewSet(ServiceModelViewSet):
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None, **kwargs):
         document = self.get_object()
-        return FileResponse(
-            document.file.open("rb"),
-            as_attachment=True,
-            filename=document.original_name,
-            content_type=document.content_type or "application/octet-stream",
-        )
+        return attachment_response(document.file, filename=document.original_name, content_type=document.content_type)
 
 
 @extend_schema_view(

@@ -571,6 +571,15 @@ def test_a_document_is_uploaded_listed_downloaded_and_deleted(api_client, world)
     assert not AgreementDocument.objects.exists()
 
 
+def test_a_document_whose_file_is_gone_answers_404_not_a_server_error(api_client, world):
+    body = upload(api_client, world["active"], "Signed contract 2026.pdf").json()
+    document = AgreementDocument.objects.get(pk=body["id"])
+    document.file.storage.delete(document.file.name)
+    download = api_client.get(body["download_url"], HTTP_ACCEPT="application/pdf")
+    assert download.status_code == 404
+    assert download.json()["detail"]
+
+
 @pytest.mark.parametrize(
     ("name", "content", "text"),
     [
