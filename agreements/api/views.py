@@ -2,20 +2,19 @@
 and region targets with their split to partners. Thin like every viewset: rows come through
 `visible_to`, writes through agreements.services, whose ValidationErrors answer 400 by field."""
 
-from contextlib import contextmanager
-
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import exceptions, serializers, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from prm.api.authentication import ApiKeyPrincipal
-from prm.api.exceptions import validation_error_detail
+from prm.api.exceptions import BAD_INPUT, FIELD_ERRORS, NOT_FOUND, REFUSED
+from prm.api.exceptions import service_errors as api_service_errors
 from prm.api.viewsets import ServiceModelViewSet
 from prm.periods import Period
 from prm.roles import is_staff_user
@@ -49,21 +48,6 @@ SAFE = ("GET", "HEAD", "OPTIONS")
 # Service field names that the API spells differently.
 API_FIELD_NAMES = {"agreement_type": "type"}
 
-FIELD_ERRORS = inline_serializer(
-    "FieldErrors",
-    {
-        "non_field_errors": serializers.ListField(child=serializers.CharField(), required=False),
-        "field_name": serializers.ListField(child=serializers.CharField(), required=False),
-    },
-)
-DETAIL = inline_serializer("ErrorDetail", {"detail": serializers.CharField()})
-BAD_INPUT = OpenApiResponse(
-    FIELD_ERRORS,
-    description="Bad input or a rule broken: messages by field (the field as the request names it), or under "
-    "non_field_errors. Nothing is changed.",
-)
-REFUSED = OpenApiResponse(DETAIL, description="Your role or your API key's scopes do not allow this.")
-NOT_FOUND = OpenApiResponse(DETAIL, description="No such object, or you may not see it.")
 ILLEGAL = OpenApiResponse(
     FIELD_ERRORS,
     description="The agreement's status does not allow this move (e.g. approving a draft), or a rule is broken; "
@@ -75,17 +59,9 @@ CONFLICT_NOTE = (
 )
 
 
-def _renamed(detail):
-    return {API_FIELD_NAMES.get(name, name): messages for name, messages in detail.items()}
-
-
-@contextmanager
 def service_errors():
     """A service's ValidationError as the API's 400, under the field names the API uses."""
-    try:
-        yield
-    except DjangoValidationError as error:
-        raise exceptions.ValidationError(_renamed(validation_error_detail(error))) from error
+    return api_service_errors(API_FIELD_NAMES)
 
 
 def _as_api_error(check, *args):

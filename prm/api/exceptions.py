@@ -1,10 +1,13 @@
 """Every API error is JSON with field-level messages; bad input is never a 500."""
 
+from contextlib import contextmanager
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -43,3 +46,34 @@ def exception_handler(exc, context):
 def api_not_found(request, *args, **kwargs):
     """Unknown API addresses answer JSON like the rest of the API, not an HTML page."""
     return JsonResponse({"detail": _("No API endpoint at this address.")}, status=status.HTTP_404_NOT_FOUND)
+
+
+@contextmanager
+def service_errors(field_names=None):
+    """Around a service call in a viewset: its ValidationError becomes the API's 400, with the
+    fields named as the API spells them (`field_names`: {service name: API name})."""
+    field_names = field_names or {}
+    try:
+        yield
+    except DjangoValidationError as error:
+        detail = validation_error_detail(error)
+        renamed = {field_names.get(name, name): messages for name, messages in detail.items()}
+        raise exceptions.ValidationError(renamed) from error
+
+
+# Error responses, as the OpenAPI schema describes them (shared by every app's viewsets).
+FIELD_ERRORS = inline_serializer(
+    "FieldErrors",
+    {
+        "non_field_errors": serializers.ListField(child=serializers.CharField(), required=False),
+        "field_name": serializers.ListField(child=serializers.CharField(), required=False),
+    },
+)
+DETAIL = inline_serializer("ErrorDetail", {"detail": serializers.CharField()})
+BAD_INPUT = OpenApiResponse(
+    FIELD_ERRORS,
+    description="Bad input or a rule broken: messages by field (the field as the request names it), or under "
+    "non_field_errors. Nothing is changed.",
+)
+REFUSED = OpenApiResponse(DETAIL, description="Your role or your API key's scopes do not allow this.")
+NOT_FOUND = OpenApiResponse(DETAIL, description="No such object, or you may not see it.")

@@ -7,9 +7,6 @@ Keys bound to a partner read the catalogue, the sessions and their own partner's
 enrol their own partner's people (POST /api/v1/training-records/), as the partner's users do in
 the portal; results, withdrawals and everything else stay with the vendor."""
 
-from contextlib import contextmanager
-
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Count, F, Prefetch, Q, Value
 from django.db.models.functions import Greatest
@@ -19,14 +16,14 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
-from rest_framework import exceptions, serializers, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from prm.api.exceptions import validation_error_detail
+from prm.api.exceptions import BAD_INPUT, FIELD_ERRORS, NOT_FOUND, REFUSED
+from prm.api.exceptions import service_errors as api_service_errors
 from prm.api.viewsets import ServiceModelViewSet
 
 from .. import rules, services
@@ -46,38 +43,16 @@ from .serializers import (
 # Service field names that the API spells differently.
 API_FIELD_NAMES = {"course_type": "type", "requirements": "tier_requirements"}
 
-FIELD_ERRORS = inline_serializer(
-    "TrainingFieldErrors",
-    {
-        "non_field_errors": serializers.ListField(child=serializers.CharField(), required=False),
-        "field_name": serializers.ListField(child=serializers.CharField(), required=False),
-    },
-)
-DETAIL = inline_serializer("TrainingErrorDetail", {"detail": serializers.CharField()})
-BAD_INPUT = OpenApiResponse(
-    FIELD_ERRORS,
-    description="Bad input or a rule broken: messages by field (the field as the request names it), or under "
-    "non_field_errors. Nothing is changed.",
-)
 ILLEGAL = OpenApiResponse(
     FIELD_ERRORS,
     description="The record's status does not allow this move (e.g. a result for a withdrawn attempt), or a rule "
     "is broken (a pass below the pass mark); the message says why. Nothing is changed.",
 )
-REFUSED = OpenApiResponse(DETAIL, description="Your role or your API key's scopes do not allow this.")
-NOT_FOUND = OpenApiResponse(DETAIL, description="No such object, or you may not see it.")
 
 
-@contextmanager
 def service_errors():
     """A service's ValidationError as the API's 400, under the field names the API uses."""
-    try:
-        yield
-    except DjangoValidationError as error:
-        detail = validation_error_detail(error)
-        raise exceptions.ValidationError(
-            {API_FIELD_NAMES.get(name, name): messages for name, messages in detail.items()}
-        ) from error
+    return api_service_errors(API_FIELD_NAMES)
 
 
 @extend_schema_view(
