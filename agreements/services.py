@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from partners.choices import PartnerStatus
 from partners.models import PartnerContact, Region
+from partners.selectors import partner_admin_users
 from prm.audit import audit_record, diff, snapshot
 from prm.models import AuditEntry
 from prm.money import round_cents
@@ -561,12 +562,7 @@ def _approvers(agreement):
 
 
 def _partner_admins(partner):
-    return [
-        contact.user
-        for contact in PartnerContact.objects.filter(
-            partner=partner, user__is_active=True, user__groups__name=Role.PARTNER_ADMIN
-        ).select_related("user")
-    ]
+    return partner_admin_users(partner)
 
 
 def _notify_workflow(agreement, event, by, reason=""):

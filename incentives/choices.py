@@ -36,3 +36,44 @@ class LineKind(models.TextChoices):
     OVERRIDE = "override", _("Override commission")
     CAP = "cap", _("Cap")
     ADJUSTMENT = "adjustment", _("Adjustment")
+
+
+class BudgetSource(models.TextChoices):
+    MANUAL = "manual", _("Set by hand")
+    TIER = "tier", _("Tier allowance")
+
+
+class MdfActivity(models.TextChoices):
+    TRADE_SHOW = "trade_show", _("Trade show")
+    ADVERTISING = "advertising", _("Advertising")
+    PROMOTION = "promotion", _("Promotion")
+    TRAINING_EVENT = "training_event", _("Training event")
+    OTHER = "other", _("Other")
+
+
+class MdfStatus(models.TextChoices):
+    DRAFT = "draft", pgettext_lazy("MDF request status", "Draft")
+    SUBMITTED = "submitted", pgettext_lazy("MDF request status", "Submitted")
+    APPROVED = "approved", pgettext_lazy("MDF request status", "Approved")
+    REJECTED = "rejected", pgettext_lazy("MDF request status", "Rejected")
+    CLAIMED = "claimed", pgettext_lazy("MDF request status", "Claimed")
+    PAID = "paid", pgettext_lazy("MDF request status", "Paid")
+    CANCELLED = "cancelled", pgettext_lazy("MDF request status", "Cancelled")
+
+
+# What a request holds of its budget: the approved amount while approved, the actual amount
+# once claimed or paid (a claim below the approved amount releases the difference).
+MdfStatus.RESERVING = (MdfStatus.APPROVED,)
+MdfStatus.CLAIMING = (MdfStatus.CLAIMED,)
+MdfStatus.SPENT = (MdfStatus.PAID,)
+
+MDF_TRANSITIONS = {
+    MdfStatus.DRAFT: (MdfStatus.SUBMITTED, MdfStatus.CANCELLED),
+    MdfStatus.SUBMITTED: (MdfStatus.APPROVED, MdfStatus.REJECTED, MdfStatus.CANCELLED),
+    # A claim sent back (proof not enough) returns to approved, keeping its reservation.
+    MdfStatus.APPROVED: (MdfStatus.CLAIMED, MdfStatus.CANCELLED),
+    MdfStatus.CLAIMED: (MdfStatus.PAID, MdfStatus.APPROVED),
+    MdfStatus.REJECTED: (),
+    MdfStatus.PAID: (),
+    MdfStatus.CANCELLED: (),
+}

@@ -1,6 +1,7 @@
 """Incentives (激励): rebate policies with their brackets (返利政策, 阶梯), override commission for
-the multi-tier network (超额佣金), the link from agreements to policies, and rebate statements
-(返利对账单) with the lines that explain them.
+the multi-tier network (超额佣金), the link from agreements to policies, rebate statements
+(返利对账单) with the lines that explain them, and market development funds (MDF, 市场支持):
+budgets, requests and their proof of performance.
 
 The link between an agreement and its rebate policy lives here: `agreements` never imports
 `incentives`.
@@ -13,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import Agreement
@@ -22,7 +24,7 @@ from prm.roles import is_staff_user
 from prm.tenancy import TenantQuerySet
 from sales.models import ProductLine
 
-from .choices import LineKind, RebateBasis, RebateMethod, StatementStatus
+from .choices import BudgetSource, LineKind, MdfActivity, MdfStatus, RebateBasis, RebateMethod, StatementStatus
 
 money = {"max_digits": 16, "decimal_places": 2}
 # A volume is money (revenue basis) or units (three decimals, as sales lines hold them).
@@ -396,3 +398,200 @@ class StatementLine(models.Model):
             "threshold": self.bracket_threshold,
             "rate": self.rate,
         }
+
+
+# Market development funds ---------------------------------------------------------------------
+
+
+class MdfBudgetQuerySet(TenantQuerySet):
+    partner_lookup = "partner"
+
+
+class MdfBudget(models.Model):
+    """What a partner may spend on market development in one period. Requests reserve it when
+    approved; what is reserved, claimed and paid is summed from them (`incentives.selectors`),
+    so it can never drift from the requests."""
+
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), on_delete=models.PROTECT, related_name="mdf_budgets"
+    )
+    period = PeriodField(_("period"))
+    period_start = models.DateField(_("period start"), editable=False)
+    period_end = models.DateField(_("period end"), editable=False)
+    allocated = models.DecimalField(_("allocated"), validators=[MinValueValidator(Decimal("0"))], **money)
+    currency = models.CharField(_("currency"), max_length=3, default=settings.PRM_CURRENCY)
+    source = models.CharField(_("set by"), max_length=10, choices=BudgetSource.choices, default=BudgetSource.MANUAL)
+    basis_revenue = models.DecimalField(
+        _("previous period revenue"),
+        null=True,
+        blank=True,
+        help_text=_("For a budget from the tier allowance: the revenue it was computed from."),
+        **money,
+    )
+    allowance_percent = models.DecimalField(_("MDF allowance %"), null=True, blank=True, max_digits=5, decimal_places=2)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = MdfBudgetQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("MDF budget")
+        verbose_name_plural = _("MDF budgets")
+        ordering = ["-period_start", "partner__code", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "period"], name="mdf_budget_unique_per_period"),
+            models.CheckConstraint(condition=Q(allocated__gte=0), name="mdf_budget_allocated_not_negative"),
+        ]
+        indexes = [models.Index(fields=["period_start", "period_end"])]
+
+    def __str__(self):
+        return f"{self.partner} {self.period}"
+
+    def save(self, *args, **kwargs):
+        period = Period.parse(self.period)
+        self.period, self.period_start, self.period_end = period.code, period.start, period.end
+        super().save(*args, **kwargs)
+
+    @property
+    def period_value(self):
+        return Period.parse(self.period)
+
+
+class MdfRequestQuerySet(TenantQuerySet):
+    partner_lookup = "partner"
+
+
+class MdfRequest(models.Model):
+    """A partner's request for funds for one activity, and then its claim: draft → submitted →
+    approved (the approved amount reserves budget) | rejected → claimed (actual amount, proof of
+    performance) → paid. `MDF_TRANSITIONS` lists the moves; `incentives.services` makes them."""
+
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), on_delete=models.PROTECT, related_name="mdf_requests"
+    )
+    budget = models.ForeignKey(
+        MdfBudget, verbose_name=_("MDF budget"), on_delete=models.PROTECT, related_name="requests"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    activity_type = models.CharField(_("activity type"), max_length=20, choices=MdfActivity.choices)
+    plan = models.TextField(_("plan"), help_text=_("What will be done, for whom, and what it should bring."))
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    requested_amount = models.DecimalField(_("requested amount"), **money)
+    approved_amount = models.DecimalField(_("approved amount"), null=True, blank=True, **money)
+    actual_amount = models.DecimalField(_("actual amount"), null=True, blank=True, **money)
+    status = models.CharField(
+        _("status"), max_length=12, choices=MdfStatus.choices, default=MdfStatus.DRAFT, db_index=True
+    )
+    decision_note = models.CharField(_("decision note"), max_length=500, blank=True)
+    claim_note = models.CharField(_("claim note"), max_length=500, blank=True)
+    payment_reference = models.CharField(_("payment reference"), max_length=100, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = MdfRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("MDF request")
+        verbose_name_plural = _("MDF requests")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="mdf_request_end_after_start"),
+            models.CheckConstraint(condition=Q(requested_amount__gt=0), name="mdf_request_requested_positive"),
+            models.CheckConstraint(
+                condition=Q(approved_amount__isnull=True)
+                | Q(approved_amount__gt=0, approved_amount__lte=F("requested_amount")),
+                name="mdf_request_approved_within_requested",
+            ),
+            models.CheckConstraint(
+                condition=Q(actual_amount__isnull=True)
+                | Q(actual_amount__gte=0, actual_amount__lte=F("approved_amount")),
+                name="mdf_request_actual_within_approved",
+            ),
+        ]
+        indexes = [models.Index(fields=["budget", "status"])]
+
+    def __str__(self):
+        return f"{self.reference} {self.title}"
+
+    @property
+    def reference(self):
+        return f"MDF-{self.pk:05d}" if self.pk else ""
+
+    @property
+    def committed(self):
+        """What the request holds of its budget now."""
+        if self.status in MdfStatus.RESERVING:
+            return self.approved_amount
+        if self.status in MdfStatus.CLAIMING + MdfStatus.SPENT:
+            return self.actual_amount
+        return Decimal("0.00")
+
+
+def proof_path(proof, filename):
+    return f"mdf/{proof.request_id}/{timezone.now():%Y%m%d%H%M%S}-{filename}"
+
+
+class MdfProofQuerySet(TenantQuerySet):
+    partner_lookup = "request__partner"
+
+
+class MdfProof(models.Model):
+    """Proof of performance for a claim (photos, invoices, a report). Downloads go through a view
+    that checks who asks."""
+
+    request = models.ForeignKey(
+        MdfRequest, verbose_name=_("MDF request"), on_delete=models.CASCADE, related_name="proofs"
+    )
+    file = models.FileField(_("file"), upload_to=proof_path, max_length=300)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    objects = MdfProofQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("proof of performance")
+        verbose_name_plural = _("proofs of performance")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name

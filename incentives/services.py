@@ -13,24 +13,42 @@ or paid statement never changes; statements move only along STATEMENT_TRANSITION
 from collections import defaultdict
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agreements.choices import AgreementStatus
+from partners.choices import PartnerStatus
 from partners.models import Partner
+from partners.selectors import partner_admin_users
 from prm.audit import audit_record, diff, snapshot
+from prm.jobs import job_queue
 from prm.models import AuditEntry
 from prm.money import round_cents, to_decimal
+from prm.notifications import notify_many
 from prm.periods import Period
-from prm.roles import can_write_as_staff
+from prm.uploads import DOCUMENTS, validate_upload
 from sales.models import SalesLine
 
+from . import access, selectors
 from .brackets import ONE, ZERO, clean_brackets, rebate_for
-from .choices import STATEMENT_TRANSITIONS, LineKind, RebateBasis, StatementStatus
+from .choices import (
+    MDF_TRANSITIONS,
+    STATEMENT_TRANSITIONS,
+    BudgetSource,
+    LineKind,
+    MdfActivity,
+    MdfStatus,
+    RebateBasis,
+    StatementStatus,
+)
 from .models import (
+    MdfBudget,
+    MdfProof,
+    MdfRequest,
     OverridePolicy,
     OverrideRate,
     PolicyAssignment,
@@ -52,8 +70,7 @@ BASE_QUANTUM = Decimal("0.000001")
 
 
 def _require_writer(by):
-    if by is not None and not can_write_as_staff(by):
-        raise PermissionDenied(_("Only a channel admin or a channel manager can change incentives."))
+    access.require_manage_incentives(by)
 
 
 def _period(value, field="period"):
@@ -245,6 +262,46 @@ def override_policy_create(*, by, name, rates, product_lines=None, **fields):
 
 
 @transaction.atomic
+def override_policy_update(*, policy, by, rates=None, product_lines=None, **fields):
+    """Change an override policy; rates ({level: rate %}) and product lines are replaced when
+    given. Statements already calculated keep their lines until recalculated."""
+    _require_writer(by)
+    unknown = set(fields) - {"name", "period", "valid_from", "valid_to", "is_active"}
+    if unknown:
+        raise TypeError(f"unknown override policy fields: {sorted(unknown)}")
+    policy = OverridePolicy.objects.select_for_update().get(pk=policy.pk)
+    before = {"rates": {str(r.level): str(r.rate) for r in policy.rates.all()}, **snapshot(policy, list(fields))}
+    pairs = clean_override_rates(rates) if rates is not None else None
+    for name, value in fields.items():
+        setattr(policy, name, value)
+    policy.full_clean()
+    policy.save()
+    if pairs is not None:
+        policy.rates.all().delete()
+        OverrideRate.objects.bulk_create(OverrideRate(policy=policy, level=level, rate=rate) for level, rate in pairs)
+    if product_lines is not None:
+        policy.product_lines.set(product_lines)
+    after = {"rates": {str(r.level): str(r.rate) for r in policy.rates.all()}, **snapshot(policy, list(fields))}
+    changes = diff(before, after)
+    if changes:
+        audit_record(instance=policy, action=AuditEntry.Action.UPDATE, by=by, changes=changes)
+    return policy
+
+
+@transaction.atomic
+def policy_unassign(*, agreement, policy, by):
+    """Detach a rebate policy from an agreement. Statements already calculated keep their lines
+    until recalculated; approved and paid ones never change."""
+    _require_writer(by)
+    deleted, _rows = PolicyAssignment.objects.filter(agreement=agreement, policy=policy).delete()
+    if deleted:
+        audit_record(
+            instance=agreement, action=AuditEntry.Action.UPDATE, by=by, changes={"rebate_policy": [str(policy), None]}
+        )
+    return bool(deleted)
+
+
+@transaction.atomic
 def policy_assign(*, agreement, policy, by):
     """Attach a rebate policy to an agreement (idempotent)."""
     _require_writer(by)
@@ -400,7 +457,7 @@ def _rebate_lines(policy, revenue, units, multiplier):
     return lines
 
 
-def _write(period, computed, *, strict):
+def _write(period, computed, *, strict, only=None):
     """Store the computed lines: one live statement per partner (created when missing, the
     unique constraint deciding between racing runs), computed lines replaced on calculated
     statements, approved and paid ones left alone (or refused when `strict`). A fixed number of
@@ -421,6 +478,8 @@ def _write(period, computed, *, strict):
     statements = RebateStatement.objects.select_for_update().filter(period=period.code)
     if strict:
         statements = statements.filter(partner_id__in=partner_ids)
+    elif only is not None:
+        statements = statements.filter(partner_id__in=only)
     statements = list(statements.exclude(status=StatementStatus.CANCELLED).order_by("pk"))
     locked = [s for s in statements if s.is_locked]
     if strict and locked:
@@ -474,16 +533,45 @@ def statement_calculate(*, partner, period, by=None):
     return statement
 
 
-def statements_calculate_all(*, period):
+def statements_calculate_all(*, period, progress=None, chunk_size=500):
     """Every partner that earns in the period gets its statement calculated: set-based (one
-    aggregate of the period's sales), idempotent (same data, same lines, no duplicates), safe
-    when two workers run it at once (the unique constraint and row locks decide). Approved and
-    paid statements are left as they are. Returns counts."""
+    aggregate of the period's sales, then bulk writes by chunks of `chunk_size` partners, each in
+    its own transaction), idempotent (same data, same lines, no duplicates), safe when two workers
+    run it at once (the unique constraint and row locks decide). Approved and paid statements are
+    left as they are; calculated ones of partners that no longer earn are emptied. `progress`
+    (prm.jobs.JobProgress) sees one step per chunk. Returns counts."""
     period = _period(period)
-    with transaction.atomic():
-        computed = _compute(period)
-        counts, _statements = _write(period, computed, strict=False)
+    computed = _compute(period)
+    stale = RebateStatement.objects.filter(period=period.code).exclude(status=StatementStatus.CANCELLED)
+    partner_ids = sorted(set(computed) | set(stale.values_list("partner_id", flat=True)))
+    chunks = [partner_ids[start : start + chunk_size] for start in range(0, len(partner_ids), chunk_size)]
+    if progress is not None:
+        progress.set_total(len(chunks))
+    counts = {"calculated": 0, "locked": 0, "lines": 0}
+    for chunk in chunks:
+        with transaction.atomic():
+            written, _statements = _write(period, {pk: computed.get(pk, []) for pk in chunk}, strict=False, only=chunk)
+        for key in counts:
+            counts[key] += written[key]
+        if progress is not None:
+            progress.advance(1, rows=written["calculated"])
     return counts
+
+
+def statement_run_start(*, by, period, partner=None):
+    """Start (re)calculating the period's statements, for one partner or all, in the background:
+    returns the run (prm.JobRun) whose progress the page shows."""
+    from .tasks import rebate_statements_run
+
+    _require_writer(by)
+    period = _period(period)
+    run = job_queue(
+        "incentives.rebate_statements_run",
+        by=by,
+        params={"period": period.code, "partner": partner.pk if partner else None},
+    )
+    transaction.on_commit(lambda: rebate_statements_run.delay(run.pk))
+    return run
 
 
 # Statements: adjustments and transitions -----------------------------------------------------
@@ -563,3 +651,500 @@ def statement_cancel(*, statement, by):
     """Calculated or approved (not yet paid) → cancelled; the period may then be calculated anew."""
     _require_writer(by)
     return _move(statement, StatementStatus.CANCELLED, by, cancelled_at=timezone.now())
+
+
+# Market development funds ---------------------------------------------------------------------
+#
+# A budget's commitments are summed from its requests (`selectors.budget_usage`): approved
+# requests hold their approved amount, claimed and paid ones their actual amount. Every write that
+# changes what a budget holds locks the budget row first (then the request), so two approvals
+# racing for the last of a budget are decided one after the other and the second sees the first.
+
+REQUEST_FIELDS = ("title", "activity_type", "plan", "start_date", "end_date", "requested_amount")
+
+
+def _actor(by):
+    """The user to record as having acted (an API key acts as nobody in particular)."""
+    return by if by is not None and by.is_authenticated and not getattr(by, "api_key", None) else None
+
+
+def _url(name, pk):
+    try:
+        return reverse(name, args=[pk])
+    except NoReverseMatch:  # the page is not installed in this deployment
+        return ""
+
+
+def _cents(value, field, *, positive=False):
+    amount = _money(value, field)
+    if amount != round_cents(amount):
+        raise ValidationError({field: _("Give the amount in whole cents.")})
+    if positive and amount <= 0:
+        raise ValidationError({field: _("Must be more than zero.")})
+    return round_cents(amount)
+
+
+def _locked_budget(budget_id):
+    return MdfBudget.objects.select_for_update().select_related("partner").get(pk=budget_id)
+
+
+def _locked_request(request):
+    """Lock the request's budget, then the request: the one order every MDF write takes."""
+    budget = _locked_budget(MdfRequest.objects.values_list("budget_id", flat=True).get(pk=request.pk))
+    request = MdfRequest.objects.select_for_update().select_related("partner").get(pk=request.pk)
+    request.budget = budget
+    return request
+
+
+def _budget_overlap(partner, period, exclude_pk=None):
+    others = MdfBudget.objects.filter(
+        partner=partner, period_start__lte=period.end, period_end__gte=period.start
+    ).exclude(period=period.code)
+    if exclude_pk:
+        others = others.exclude(pk=exclude_pk)
+    return others.first()
+
+
+@transaction.atomic
+def budget_set(*, partner, period, allocated, by, note=""):
+    """Set (create or change) the partner's MDF budget for a period by hand. Never below what its
+    requests already hold; never overlapping another budget of the partner (a month inside a
+    budgeted quarter, say)."""
+    access.require_decide_mdf(by, partner)
+    period = _period(period)
+    allocated = _cents(allocated, "allocated")
+    Partner.objects.select_for_update().filter(pk=partner.pk).first()  # one budget write per partner at a time
+    other = _budget_overlap(partner, period)
+    if other is not None:
+        raise ValidationError(
+            {
+                "period": _("%(partner)s already has a budget for %(period)s, which overlaps it.")
+                % {"partner": partner, "period": other.period}
+            }
+        )
+    budget = MdfBudget.objects.select_for_update().filter(partner=partner, period=period.code).first()
+    if budget is None:
+        budget = MdfBudget.objects.create(
+            partner=partner,
+            period=period.code,
+            allocated=allocated,
+            source=BudgetSource.MANUAL,
+            note=(note or "")[:300],
+            created_by=_actor(by),
+        )
+        audit_record(
+            instance=budget, action=AuditEntry.Action.CREATE, by=by, changes={"allocated": [None, str(allocated)]}
+        )
+        return budget
+    committed = selectors.budget_usage(budget)["committed"]
+    if allocated < committed:
+        raise ValidationError(
+            {
+                "allocated": _("Requests already hold %(committed)s of this budget; it cannot be less.")
+                % {"committed": committed}
+            }
+        )
+    before = str(budget.allocated)
+    budget.allocated, budget.source, budget.note = allocated, BudgetSource.MANUAL, (note or budget.note)[:300]
+    budget.basis_revenue = budget.allowance_percent = None
+    budget.save()
+    if before != str(allocated):
+        audit_record(
+            instance=budget, action=AuditEntry.Action.UPDATE, by=by, changes={"allocated": [before, str(allocated)]}
+        )
+    return budget
+
+
+def budgets_allocate_from_tiers(*, period, by=None):
+    """Budgets for the period from each active partner's tier allowance: the allowance % of the
+    partner's revenue in the previous period of the same length, rounded half-up to the cent.
+    Set-based (one aggregate of the previous period's sales, bulk writes). A budget set by hand
+    is left alone; one from an earlier allowance run is updated, never below what its requests
+    hold. Idempotent. Returns counts."""
+    access.require_manage_incentives(by)
+    period = _period(period)
+    previous = period.previous()
+    with transaction.atomic():
+        partners = list(
+            Partner.objects.filter(status=PartnerStatus.ACTIVE, tier__mdf_allowance_percent__gt=0)
+            .values_list("pk", "tier__mdf_allowance_percent")
+            .order_by("pk")
+        )
+        revenue = dict(
+            SalesLine.objects.filter(
+                partner_id__in=[pk for pk, _percent in partners],
+                sold_on__gte=previous.start,
+                sold_on__lte=previous.end,
+            )
+            .values("partner_id")
+            .annotate(total=Sum("amount"))
+            .values_list("partner_id", "total")
+        )
+        existing = {
+            budget.partner_id: budget for budget in MdfBudget.objects.select_for_update().filter(period=period.code)
+        }
+        overlapping = set(
+            MdfBudget.objects.filter(period_start__lte=period.end, period_end__gte=period.start)
+            .exclude(period=period.code)
+            .values_list("partner_id", flat=True)
+        )
+        committed = selectors.committed_by_budget([b.pk for b in existing.values()])
+        created, updated, kept = [], [], 0
+        for partner_id, percent in partners:
+            base = round_cents(revenue.get(partner_id) or ZERO)
+            amount = round_cents(base * percent / 100)
+            budget = existing.get(partner_id)
+            if partner_id in overlapping or (budget is not None and budget.source == BudgetSource.MANUAL):
+                kept += 1
+                continue
+            if budget is None:
+                created.append(
+                    MdfBudget(
+                        partner_id=partner_id,
+                        period=period.code,
+                        period_start=period.start,
+                        period_end=period.end,
+                        allocated=amount,
+                        source=BudgetSource.TIER,
+                        basis_revenue=base,
+                        allowance_percent=percent,
+                        created_by=_actor(by),
+                    )
+                )
+            else:
+                budget.allocated = max(amount, committed.get(budget.pk, ZERO))
+                budget.basis_revenue, budget.allowance_percent = base, percent
+                budget.updated_at = timezone.now()
+                updated.append(budget)
+        MdfBudget.objects.bulk_create(created, ignore_conflicts=True)
+        MdfBudget.objects.bulk_update(updated, ["allocated", "basis_revenue", "allowance_percent", "updated_at"])
+    return {"created": len(created), "updated": len(updated), "kept": kept}
+
+
+def _clean_request_fields(fields, budget):
+    values = dict(fields)
+    if "requested_amount" in values:
+        values["requested_amount"] = _cents(values["requested_amount"], "requested_amount", positive=True)
+    if "activity_type" in values and values["activity_type"] not in MdfActivity.values:
+        raise ValidationError(
+            {"activity_type": _("“%(value)s” is not an activity type.") % {"value": values["activity_type"]}}
+        )
+    for name in ("title", "plan"):
+        if name in values:
+            values[name] = (values[name] or "").strip()
+            if not values[name]:
+                raise ValidationError({name: _("This field is required.")})
+    return values
+
+
+def _check_request_dates(request):
+    if request.start_date and request.end_date and request.end_date < request.start_date:
+        raise ValidationError({"end_date": _("The end date must not be before the start date.")})
+    budget = request.budget
+    if request.start_date and not budget.period_start <= request.start_date <= budget.period_end:
+        raise ValidationError(
+            {
+                "start_date": _("The activity must start within the budget's period (%(start)s to %(end)s).")
+                % {"start": budget.period_start, "end": budget.period_end}
+            }
+        )
+
+
+@transaction.atomic
+def mdf_request_create(*, by, budget, title, activity_type, plan, start_date, end_date, requested_amount):
+    """A draft request against one of the partner's budgets."""
+    budget = MdfBudget.objects.select_related("partner").get(pk=budget.pk)
+    access.require_request_mdf(by, budget.partner)
+    values = _clean_request_fields(
+        {
+            "title": title,
+            "activity_type": activity_type,
+            "plan": plan,
+            "start_date": start_date,
+            "end_date": end_date,
+            "requested_amount": requested_amount,
+        },
+        budget,
+    )
+    request = MdfRequest(partner=budget.partner, budget=budget, created_by=_actor(by), **values)
+    _check_request_dates(request)
+    request.full_clean()
+    request.save()
+    audit_record(
+        instance=request,
+        action=AuditEntry.Action.CREATE,
+        by=by,
+        changes={"requested_amount": [None, str(request.requested_amount)]},
+    )
+    return request
+
+
+@transaction.atomic
+def mdf_request_update(*, request, by, budget=None, **fields):
+    """Change a draft (or move it to another budget of the same partner)."""
+    unknown = set(fields) - set(REQUEST_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown MDF request fields: {sorted(unknown)}")
+    request = _locked_request(request)
+    access.require_request_mdf(by, request.partner)
+    if request.status != MdfStatus.DRAFT:
+        raise ValidationError(
+            {
+                "status": _("Only a draft can be changed; this request is %(status)s.")
+                % {"status": request.get_status_display()}
+            }
+        )
+    before = snapshot(request, REQUEST_FIELDS)
+    if budget is not None and budget.pk != request.budget_id:
+        if budget.partner_id != request.partner_id:
+            raise ValidationError({"budget": _("Choose a budget of the request's own partner.")})
+        request.budget = budget
+    for name, value in _clean_request_fields(fields, request.budget).items():
+        setattr(request, name, value)
+    _check_request_dates(request)
+    request.full_clean()
+    request.save()
+    changes = diff(before, snapshot(request, REQUEST_FIELDS))
+    if changes:
+        audit_record(instance=request, action=AuditEntry.Action.UPDATE, by=by, changes=changes)
+    return request
+
+
+def _mdf_move(request, status, by, **stamps):
+    if status not in MDF_TRANSITIONS[MdfStatus(request.status)]:
+        raise ValidationError(
+            {
+                "status": _("An MDF request cannot go from %(current)s to %(new)s.")
+                % {"current": request.get_status_display(), "new": MdfStatus(status).label}
+            }
+        )
+    previous = request.status
+    request.status = status
+    for name, value in stamps.items():
+        setattr(request, name, value)
+    request.save()
+    audit_record(instance=request, action=AuditEntry.Action.STATUS, by=by, changes={"status": [previous, status]})
+    return request
+
+
+def _mdf_notify(request, event, by, reason=""):
+    """Tell the people the next step waits for: the managers who decide when a request is
+    submitted or claimed; the partner's admins when it is decided, sent back or paid. The person
+    who acted is not told."""
+    params = {"reference": request.reference, "title": request.title, "partner": request.partner.name, "reason": reason}
+    texts = {
+        "submitted": (
+            lambda: _("MDF request %(reference)s from %(partner)s waits for your decision") % params,
+            lambda: _("%(partner)s asks for market development funds: %(title)s.") % params,
+        ),
+        "claimed": (
+            lambda: _("MDF claim %(reference)s from %(partner)s waits for review") % params,
+            lambda: _("%(partner)s claimed %(title)s with proof of performance.") % params,
+        ),
+        "approved": (
+            lambda: _("MDF request %(reference)s was approved") % params,
+            lambda: _("%(title)s was approved. Claim it with proof of performance once it is done.") % params,
+        ),
+        "rejected": (
+            lambda: _("MDF request %(reference)s was rejected") % params,
+            lambda: _("%(title)s was rejected. Reason: %(reason)s") % params,
+        ),
+        "returned": (
+            lambda: _("MDF claim %(reference)s was sent back") % params,
+            lambda: _("The claim for %(title)s was sent back. Reason: %(reason)s") % params,
+        ),
+        "paid": (
+            lambda: _("MDF claim %(reference)s was paid") % params,
+            lambda: _("The claim for %(title)s was paid.") % params,
+        ),
+    }
+    subject, message = texts[event]
+    if event in ("submitted", "claimed"):
+        recipients = selectors.mdf_deciders(request.partner)
+        url = _url("incentives:mdf-request-detail", request.pk)
+    else:
+        recipients = partner_admin_users(request.partner)
+        url = _url("portal-incentives:mdf-request-detail", request.pk)
+    acting = getattr(by, "pk", None)
+    notify_many(
+        [
+            {
+                "recipients": [user for user in recipients if user is not None and user.pk != acting],
+                "subject": subject,
+                "message": message,
+                "url": url,
+            }
+        ]
+    )
+
+
+@transaction.atomic
+def mdf_request_submit(*, request, by):
+    """Draft → submitted: the managers who decide are told."""
+    request = _locked_request(request)
+    access.require_request_mdf(by, request.partner)
+    _mdf_move(request, MdfStatus.SUBMITTED, by, submitted_at=timezone.now())
+    _mdf_notify(request, "submitted", by)
+    return request
+
+
+@transaction.atomic
+def mdf_request_approve(*, request, by, approved_amount=None, note=""):
+    """Submitted → approved, reserving `approved_amount` (default: the amount requested; never
+    more) of the budget. Refused when the budget's remainder does not cover it: of two approvals
+    racing for the last of a budget, the second is refused."""
+    request = _locked_request(request)
+    access.require_decide_mdf(by, request.partner)
+    amount = (
+        request.requested_amount
+        if approved_amount in (None, "")
+        else _cents(approved_amount, "approved_amount", positive=True)
+    )
+    if amount > request.requested_amount:
+        raise ValidationError(
+            {
+                "approved_amount": _("Approve at most the amount requested (%(amount)s).")
+                % {"amount": request.requested_amount}
+            }
+        )
+    if request.status != MdfStatus.SUBMITTED:
+        _mdf_move(request, MdfStatus.APPROVED, by)  # raises: not a move from here
+    remaining = selectors.budget_usage(request.budget)["remaining"]
+    if amount > remaining:
+        raise ValidationError(
+            {
+                "approved_amount": _("The budget %(budget)s has %(remaining)s left; %(amount)s cannot be approved.")
+                % {"budget": request.budget, "remaining": remaining, "amount": amount}
+            }
+        )
+    _mdf_move(
+        request,
+        MdfStatus.APPROVED,
+        by,
+        approved_amount=amount,
+        decided_at=timezone.now(),
+        decided_by=_actor(by),
+        decision_note=(note or "").strip()[:500],
+    )
+    _mdf_notify(request, "approved", by)
+    return request
+
+
+@transaction.atomic
+def mdf_request_reject(*, request, by, reason):
+    """Submitted → rejected, with the reason the partner reads."""
+    request = _locked_request(request)
+    access.require_decide_mdf(by, request.partner)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the request is rejected.")})
+    _mdf_move(
+        request, MdfStatus.REJECTED, by, decided_at=timezone.now(), decided_by=_actor(by), decision_note=reason[:500]
+    )
+    _mdf_notify(request, "rejected", by, reason=reason)
+    return request
+
+
+@transaction.atomic
+def mdf_request_cancel(*, request, by):
+    """Draft, submitted or approved (not yet claimed) → cancelled: an approved request gives its
+    reservation back to the budget."""
+    request = _locked_request(request)
+    if not (access.can_request_mdf(by, request.partner) or by is None):
+        access.require_decide_mdf(by, request.partner)
+    return _mdf_move(request, MdfStatus.CANCELLED, by)
+
+
+@transaction.atomic
+def mdf_proof_add(*, request, by, file):
+    """Attach proof of performance (PDF, image, Word or Excel, at most settings.PRM_MAX_UPLOAD_MB)
+    to an approved request, before or while claiming it."""
+    request = _locked_request(request)
+    access.require_request_mdf(by, request.partner)
+    if request.status != MdfStatus.APPROVED:
+        raise ValidationError(
+            {
+                "file": _("Proof is added to an approved request before it is claimed; this one is %(status)s.")
+                % {"status": request.get_status_display()}
+            }
+        )
+    name, content_type = validate_upload(file, allowed=DOCUMENTS)
+    proof = MdfProof(
+        request=request, original_name=name, content_type=content_type, size=file.size, uploaded_by=_actor(by)
+    )
+    proof.file.save(name, file, save=False)
+    proof.save()
+    audit_record(instance=request, action=AuditEntry.Action.UPDATE, by=by, changes={"proof": [None, name]})
+    return proof
+
+
+@transaction.atomic
+def mdf_proof_delete(*, proof, by):
+    """Remove a proof file while the request is still approved (not yet claimed)."""
+    request = _locked_request(proof.request)
+    access.require_request_mdf(by, request.partner)
+    if request.status != MdfStatus.APPROVED:
+        raise ValidationError({"file": _("Proof of a claimed request stays as it is.")})
+    name, stored = proof.original_name, proof.file.name
+    proof.delete()
+    transaction.on_commit(lambda: MdfProof._meta.get_field("file").storage.delete(stored))
+    audit_record(instance=request, action=AuditEntry.Action.UPDATE, by=by, changes={"proof": [name, None]})
+
+
+@transaction.atomic
+def mdf_request_claim(*, request, by, actual_amount, note="", files=()):
+    """Approved → claimed: what the activity actually cost (at most the approved amount; the rest
+    goes back to the budget), with proof of performance (`files` are added first; at least one
+    proof is required)."""
+    request = _locked_request(request)
+    access.require_request_mdf(by, request.partner)
+    if request.status != MdfStatus.APPROVED:
+        _mdf_move(request, MdfStatus.CLAIMED, by)  # raises: not a move from here
+    amount = _cents(actual_amount, "actual_amount", positive=True)
+    if amount > request.approved_amount:
+        raise ValidationError(
+            {
+                "actual_amount": _("Claim at most the approved amount (%(amount)s).")
+                % {"amount": request.approved_amount}
+            }
+        )
+    for file in files or ():
+        mdf_proof_add(request=request, by=by, file=file)
+    if not request.proofs.exists():
+        raise ValidationError({"files": _("Attach proof of performance (photos, invoices, a report) to claim.")})
+    _mdf_move(
+        request,
+        MdfStatus.CLAIMED,
+        by,
+        actual_amount=amount,
+        claimed_at=timezone.now(),
+        claim_note=(note or "").strip()[:500],
+    )
+    _mdf_notify(request, "claimed", by)
+    return request
+
+
+@transaction.atomic
+def mdf_claim_return(*, request, by, reason):
+    """Claimed → approved: the proof is not enough; the partner adds to it and claims again. The
+    approved amount stays reserved."""
+    request = _locked_request(request)
+    access.require_decide_mdf(by, request.partner)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say what the claim lacks.")})
+    _mdf_move(request, MdfStatus.APPROVED, by, actual_amount=None, claimed_at=None, decision_note=reason[:500])
+    _mdf_notify(request, "returned", by, reason=reason)
+    return request
+
+
+@transaction.atomic
+def mdf_request_mark_paid(*, request, by, payment_reference=""):
+    """Claimed → paid (the actual amount)."""
+    request = _locked_request(request)
+    access.require_pay_mdf(by)
+    _mdf_move(
+        request, MdfStatus.PAID, by, paid_at=timezone.now(), payment_reference=(payment_reference or "").strip()[:100]
+    )
+    _mdf_notify(request, "paid", by)
+    return request

@@ -156,3 +156,14 @@ def api_key_list():
     """Every API key with its partner and the people who created and revoked it, in one query.
     Only channel admins see this list (partners.access.can_manage_api_keys)."""
     return ApiKey.objects.select_related("partner", "created_by", "revoked_by")
+
+
+def partner_admin_users(partner):
+    """The active portal users of the partner who hold the partner admin role (who get its
+    notifications), in one query."""
+    return [
+        contact.user
+        for contact in PartnerContact.objects.filter(
+            partner=partner, user__is_active=True, user__groups__name=Role.PARTNER_ADMIN
+        ).select_related("user")
+    ]

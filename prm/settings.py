@@ -187,6 +187,8 @@ PRM_INVITATION_TTL_HOURS = int(env("PRM_INVITATION_TTL_HOURS", "72"))
 # channel admin approves), and the largest file an upload (an agreement's documents) may be.
 PRM_AGREEMENT_OWNER_MAY_APPROVE = env_bool("PRM_AGREEMENT_OWNER_MAY_APPROVE", default=False)
 PRM_MAX_UPLOAD_MB = int(env("PRM_MAX_UPLOAD_MB", "10"))
+# The length of the MDF budgets allocated from tier allowances: month, quarter or year.
+PRM_MDF_PERIOD = env("PRM_MDF_PERIOD", "quarter")
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -260,6 +262,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "incentives-rebate-statements-period-close": {
         "task": "incentives.tasks.rebate_statements_period_close",
+        "schedule": 24 * 60 * 60,
+    },
+    "incentives-mdf-budgets-allocate": {
+        "task": "incentives.tasks.mdf_budgets_allocate",
         "schedule": 24 * 60 * 60,
     },
 }

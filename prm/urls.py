@@ -14,7 +14,7 @@ from .api.routers import router
 from .forms import LoginForm
 from .health import healthz
 from .notifications_views import NotificationListView, NotificationOpenView
-from .views import HomeView
+from .views import HomeView, JobRunStatusView
 
 register_partners_api(router)
 register_sales_api(router)
@@ -36,6 +36,7 @@ urlpatterns = [
     path("security/", SecurityLogView.as_view(), name="security-log"),
     path("notifications/", NotificationListView.as_view(), name="notifications"),
     path("notifications/<int:pk>/", NotificationOpenView.as_view(), name="notification-open"),
+    path("jobs/<int:pk>/", JobRunStatusView.as_view(), name="job-run-status"),
     path("partners/", include("partners.urls")),
     path("sales/", include("sales.urls")),
     path("agreements/", include("agreements.urls")),

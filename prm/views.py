@@ -2,17 +2,22 @@
 sort, paginate, export), create/edit through a service, and the home page."""
 
 import csv
+import datetime
+import io
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import FormView, ListView, TemplateView
+from django.views.generic import DetailView, FormView, ListView, TemplateView
+from openpyxl import Workbook
 
 from .dashboard import staff_home_panels
+from .models import JobRun
 from .roles import is_staff_user
 from .tenancy import is_portal_user, partner_of
 
@@ -66,6 +71,15 @@ class PortalRequiredMixin(_SignedInMixin):
     def dispatch(self, request, *args, **kwargs):
         self.partner = partner_of(request.user)
         return super().dispatch(request, *args, **kwargs)
+
+
+def _cell(value):
+    """A value as a spreadsheet cell: numbers and dates as such, anything else as text."""
+    if value is None or isinstance(value, (int, Decimal, datetime.date)) and not isinstance(value, bool):
+        if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+            return timezone.localtime(value).replace(tzinfo=None)
+        return value
+    return str(value)
 
 
 class _Echo:
@@ -128,8 +142,10 @@ class ObjectListView(StaffRequiredMixin, ListView):
         return queryset
 
     def get(self, request, *args, **kwargs):
-        if request.GET.get("export") == "csv" and self.get_export_columns():
-            return self.export_csv(self.get_queryset())
+        export = request.GET.get("export")
+        if export in ("csv", "xlsx") and self.get_export_columns():
+            rows = self.get_queryset()
+            return self.export_csv(rows) if export == "csv" else self.export_xlsx(rows)
         return super().get(request, *args, **kwargs)
 
     def get_export_columns(self):
@@ -147,6 +163,23 @@ class ObjectListView(StaffRequiredMixin, ListView):
 
         filename = f"{self.export_filename}-{timezone.localdate():%Y%m%d}.csv"
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    def export_xlsx(self, queryset):
+        """The same columns as the CSV, as an Excel sheet; numbers stay numbers (Decimal)."""
+        columns = self.get_export_columns()
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(title=str(self.export_filename)[:31])
+        sheet.append([str(header) for header, _value in columns])
+        for row in queryset.iterator(chunk_size=2000):
+            sheet.append([_cell(value(row)) for _header, value in columns])
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        filename = f"{self.export_filename}-{timezone.localdate():%Y%m%d}.xlsx"
+        response = HttpResponse(
+            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
@@ -225,3 +258,27 @@ class HomeView(StaffRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["panels"] = staff_home_panels(user=self.request.user)
         return context
+
+
+class JobRunStatusView(StaffRequiredMixin, DetailView):
+    """How far a background run has got, as JSON, for the progress bar of the page that started
+    it (`includes/job_progress.html`). Staff only: runs cover many partners."""
+
+    model = JobRun
+
+    def get(self, request, *args, **kwargs):
+        run = self.get_object()
+        return JsonResponse(
+            {
+                "id": run.pk,
+                "job": run.job,
+                "status": run.status,
+                "status_label": str(run.get_status_display()),
+                "done": run.done,
+                "total": run.total,
+                "percent": run.percent,
+                "rows_written": run.rows_written,
+                "finished": run.is_finished,
+                "error": run.error if run.status == JobRun.Status.FAILED else "",
+            }
+        )

@@ -86,7 +86,7 @@ def test_calculate_all_query_count_does_not_grow_with_partners(size, django_asse
     OverridePolicyFactory(rates={1: 3, 2: 1})
     sell(net.seller, "10000.00")
     sell(net.leaf, "10.00")
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(19):
         counts = services.statements_calculate_all(period=PERIOD)
     assert counts["calculated"] == size + 3
 
