@@ -10,11 +10,22 @@ from django.utils import timezone
 
 from agreements.choices import AgreementStatus, AgreementType
 from agreements.models import Agreement, AgreementTarget, AgreementTerritory
-from incentives.choices import RebateBasis, RebateMethod
-from incentives.models import OverridePolicy, OverrideRate, PolicyAssignment, RebateBracket, RebatePolicy
+from incentives.choices import LineKind, MdfActivity, MdfStatus, RebateBasis, RebateMethod, StatementStatus
+from incentives.models import (
+    MdfBudget,
+    MdfProof,
+    MdfRequest,
+    OverridePolicy,
+    OverrideRate,
+    PolicyAssignment,
+    RebateBracket,
+    RebatePolicy,
+    RebateStatement,
+    StatementLine,
+)
 from partners.choices import PartnerStatus, PartnerType, RegionKind
 from partners.models import ManagerRegion, Partner, PartnerContact, PartnerTier, Region
-from prm.periods import add_months
+from prm.periods import Period, add_months
 from prm.roles import Role
 from sales.models import Product, ProductLine, SalesLine
 from training.choices import Delivery, MaterialKind, RecordStatus
@@ -386,3 +397,83 @@ class PolicyAssignmentFactory(factory.django.DjangoModelFactory):
 
     agreement = factory.SubFactory(AgreementFactory)
     policy = factory.SubFactory(RebatePolicyFactory)
+
+
+class RebateStatementFactory(factory.django.DjangoModelFactory):
+    """A statement with no lines (add StatementLineFactory rows; `total` is not recomputed)."""
+
+    class Meta:
+        model = RebateStatement
+
+    partner = factory.SubFactory(DistributorFactory)
+    period = "2026-03"
+    status = StatementStatus.CALCULATED
+    total = Decimal("0.00")
+    calculated_at = factory.LazyFunction(timezone.now)
+
+
+class StatementLineFactory(factory.django.DjangoModelFactory):
+    """A rebate line of a statement under a fresh policy: 10 % of 1000.00 = 100.00."""
+
+    class Meta:
+        model = StatementLine
+
+    statement = factory.SubFactory(RebateStatementFactory)
+    kind = LineKind.REBATE
+    rebate_policy = factory.SubFactory(RebatePolicyFactory)
+    bracket_threshold = Decimal("0")
+    volume = Decimal("1000.000")
+    base = Decimal("1000.000000")
+    rate = Decimal("10.0000")
+    multiplier = Decimal("1.000")
+    amount = Decimal("100.00")
+
+
+def current_quarter():
+    return Period.containing(timezone.localdate(), "quarter").code
+
+
+class MdfBudgetFactory(factory.django.DjangoModelFactory):
+    """A hand-set budget of 10,000.00 for the current quarter."""
+
+    class Meta:
+        model = MdfBudget
+
+    partner = factory.SubFactory(DistributorFactory)
+    period = factory.LazyFunction(current_quarter)
+    allocated = Decimal("10000.00")
+
+
+class MdfRequestFactory(factory.django.DjangoModelFactory):
+    """A draft trade-show request of 1,000.00 on a budget (the budget's partner, an activity
+    starting on the budget's first day). For another status give `status` and the amounts it
+    needs (`approved_amount` from approved on, `actual_amount` from claimed on)."""
+
+    class Meta:
+        model = MdfRequest
+
+    budget = factory.SubFactory(MdfBudgetFactory)
+    partner = factory.LazyAttribute(lambda o: o.budget.partner)
+    title = factory.Sequence(lambda n: f"Trade show {n}")
+    activity_type = MdfActivity.TRADE_SHOW
+    plan = "A booth at the regional trade fair, with two demo stations."
+    start_date = factory.LazyAttribute(lambda o: Period.parse(o.budget.period).start)
+    end_date = factory.LazyAttribute(lambda o: Period.parse(o.budget.period).start + timedelta(days=2))
+    requested_amount = Decimal("1000.00")
+    status = MdfStatus.DRAFT
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+class MdfProofFactory(factory.django.DjangoModelFactory):
+    """A PDF proof of performance on a request."""
+
+    class Meta:
+        model = MdfProof
+
+    request = factory.SubFactory(MdfRequestFactory)
+    file = factory.django.FileField(filename="proof.pdf", data=PDF_BYTES)
+    original_name = "proof.pdf"
+    content_type = "application/pdf"
+    size = len(PDF_BYTES)
