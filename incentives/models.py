@@ -15,10 +15,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import Agreement
 from partners.models import Partner, PartnerTier
+from prm.money import plain_number
 from prm.periods import Period, PeriodField, PeriodKind
 from prm.roles import is_staff_user
 from prm.tenancy import TenantQuerySet
@@ -381,22 +383,25 @@ class StatementLine(models.Model):
         if self.kind == LineKind.OVERRIDE:
             return _("%(policy)s: %(rate)s%% of the sales of %(partner)s (level %(level)s above the seller)") % {
                 "policy": self.override_policy,
-                "rate": self.rate,
+                "rate": plain_number(self.rate),
                 "partner": self.source_partner,
                 "level": self.level,
             }
         if self.kind == LineKind.CAP:
-            return _("%(policy)s: capped at %(cap)s") % {"policy": self.rebate_policy, "cap": self.rebate_policy.cap}
+            return _("%(policy)s: capped at %(cap)s") % {
+                "policy": self.rebate_policy,
+                "cap": number_format(self.rebate_policy.cap, 2, force_grouping=True),
+            }
         if self.rebate_policy.method == RebateMethod.MARGINAL:
             return _("%(policy)s: the slice from %(threshold)s at %(rate)s%%") % {
                 "policy": self.rebate_policy,
-                "threshold": self.bracket_threshold,
-                "rate": self.rate,
+                "threshold": plain_number(self.bracket_threshold),
+                "rate": plain_number(self.rate),
             }
         return _("%(policy)s: the whole volume at %(rate)s%% (bracket from %(threshold)s)") % {
             "policy": self.rebate_policy,
-            "threshold": self.bracket_threshold,
-            "rate": self.rate,
+            "threshold": plain_number(self.bracket_threshold),
+            "rate": plain_number(self.rate),
         }
 
 

@@ -13,9 +13,10 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db.models import DecimalField, F, Prefetch, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Round
 
 from partners.models import ManagerRegion
+from prm.money import round_cents
 from prm.roles import Role
 
 from .choices import MdfStatus
@@ -40,8 +41,10 @@ def with_usage(budgets):
         claimed=_sum("actual_amount", MdfStatus.CLAIMING),
         paid=_sum("actual_amount", MdfStatus.SPENT),
     ).annotate(
-        committed=F("reserved") + F("claimed") + F("paid"),
-        remaining=F("allocated") - F("reserved") - F("claimed") - F("paid"),
+        # Rounded to the cent in SQL: SQLite computes with floats, and 1000.00 − 300.03 − 699.97
+        # must be 0.00 there too, not 4.5e-13.
+        committed=Round(F("reserved") + F("claimed") + F("paid"), 2, output_field=_MONEY),
+        remaining=Round(F("allocated") - F("reserved") - F("claimed") - F("paid"), 2, output_field=_MONEY),
     )
 
 
@@ -54,6 +57,8 @@ def budget_usage(budget):
         claimed=_sum("actual_amount", MdfStatus.CLAIMING, prefix=""),
         paid=_sum("actual_amount", MdfStatus.SPENT, prefix=""),
     )
+    # To the cent: SQLite sums decimals as floats ("699.990000000000").
+    figures = {name: round_cents(value) for name, value in figures.items()}
     figures["allocated"] = budget.allocated
     figures["committed"] = figures["reserved"] + figures["claimed"] + figures["paid"]
     figures["remaining"] = budget.allocated - figures["committed"]

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Case, Q, Sum, Value, When
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,6 +43,7 @@ from .choices import (
     MdfActivity,
     MdfStatus,
     RebateBasis,
+    RebateMethod,
     StatementStatus,
 )
 from .models import (
@@ -89,6 +90,8 @@ def _money(value, field, *, allow_negative=False):
         raise ValidationError({field: _("Enter an amount.")}) from error
     if not amount.is_finite():
         raise ValidationError({field: _("Enter an amount.")})
+    if amount.adjusted() >= 14:  # beyond what a money column holds (16 digits, 2 of them decimals)
+        raise ValidationError({field: _("The amount is too large.")})
     if amount < 0 and not allow_negative:
         raise ValidationError({field: _("Must not be negative.")})
     return amount
@@ -200,21 +203,63 @@ def policy_preview(*, policy, volume, partner=None):
         multiplier=multiplier,
         cap=policy.cap if partner is not None else None,
     )
-    return {
-        "amount": amount,
-        "lines": [
-            {
-                "kind": LineKind.CAP if piece.is_cap else LineKind.REBATE,
-                "threshold": piece.threshold,
-                "rate": piece.rate,
-                "volume": piece.volume,
-                "base": piece.base,
-                "multiplier": piece.multiplier,
-                "amount": piece.amount,
-            }
-            for piece in slices
-        ],
-    }
+    return {"amount": amount, "lines": _preview_lines(slices)}
+
+
+def _preview_lines(slices):
+    return [
+        {
+            "kind": LineKind.CAP if piece.is_cap else LineKind.REBATE,
+            "threshold": piece.threshold,
+            "rate": piece.rate,
+            "volume": piece.volume,
+            "base": piece.base,
+            "multiplier": piece.multiplier,
+            "amount": piece.amount,
+        }
+        for piece in slices
+    ]
+
+
+def _preview_number(value, field, *, upper=None):
+    amount = _money(value, field)
+    if upper is not None and amount > upper:
+        raise ValidationError({field: _("Must be at most %(limit)s.") % {"limit": upper}})
+    return amount
+
+
+def policy_preview_draft(*, basis, method, brackets, cap, volume, multiplier=ONE, value=None):
+    """What `volume` would earn under a policy not saved yet (the policy editor's live preview):
+    the same {"amount", "lines"} as policy_preview, from the same bracket maths. Every wrong
+    input is named at once, by field: the brackets (clean_brackets, by row), the method, the
+    basis, the cap, the multiplier (0 to 10), the volume. For a units basis `value` is the revenue
+    of those units, which the rate applies to (empty: the volume). Nothing is written."""
+    errors = {}
+
+    def check(parse):
+        try:
+            return parse()
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                errors.setdefault(name, []).extend(messages)
+        return None
+
+    if method not in RebateMethod.values:
+        errors["method"] = [_("Choose retroactive or marginal.")]
+    if basis not in RebateBasis.values:
+        errors["basis"] = [_("Choose revenue or units.")]
+    pairs = check(lambda: clean_brackets(brackets))
+    volume = check(lambda: _preview_number(volume, "volume"))
+    cap = None if cap in (None, "") else check(lambda: round_cents(_preview_number(cap, "cap")))
+    multiplier = check(lambda: _preview_number(multiplier, "multiplier", upper=Decimal("10")))
+    if basis == RebateBasis.UNITS and value not in (None, ""):
+        value = check(lambda: _preview_number(value, "value"))
+    else:
+        value = None
+    if errors:
+        raise ValidationError(errors)
+    amount, slices = rebate_for(volume, pairs, method, value=value, multiplier=multiplier, cap=cap)
+    return {"amount": amount, "lines": _preview_lines(slices)}
 
 
 def clean_override_rates(rates):
@@ -303,8 +348,12 @@ def policy_unassign(*, agreement, policy, by):
 
 @transaction.atomic
 def policy_assign(*, agreement, policy, by):
-    """Attach a rebate policy to an agreement (idempotent)."""
+    """Attach a rebate policy to an agreement (idempotent); not to a terminated agreement."""
     _require_writer(by)
+    if agreement.status == AgreementStatus.TERMINATED:
+        raise ValidationError(
+            {"agreement": _("The agreement %(number)s is terminated; it earns nothing.") % {"number": agreement.number}}
+        )
     link, created = PolicyAssignment.objects.get_or_create(agreement=agreement, policy=policy)
     if created:
         audit_record(
@@ -508,8 +557,17 @@ def _write(period, computed, *, strict, only=None):
         statement.total = sum((line.amount for line in lines), adjustments.get(statement.pk) or ZERO)
         statement.calculated_at = statement.updated_at = now
     StatementLine.objects.bulk_create(new_lines)
-    if open_:
-        RebateStatement.objects.bulk_update(open_, ["total", "calculated_at", "updated_at"])
+    # One UPDATE per 300 statements (3 parameters each, within any SQLite's limit of 999): a CASE
+    # for the totals and the same stamps for all (bulk_update compiles a CASE per field and row:
+    # slow).
+    for start in range(0, len(open_), 300):
+        batch = open_[start : start + 300]
+        totals = [When(pk=statement.pk, then=Value(statement.total)) for statement in batch]
+        RebateStatement.objects.filter(pk__in=[statement.pk for statement in batch]).update(
+            total=Case(*totals, output_field=RebateStatement._meta.get_field("total")),
+            calculated_at=now,
+            updated_at=now,
+        )
     return {"calculated": len(open_), "locked": len(locked), "lines": len(new_lines)}, statements
 
 
@@ -565,6 +623,22 @@ def statement_run_start(*, by, period, partner=None):
 
     _require_writer(by)
     period = _period(period)
+    if partner is not None:
+        locked = (
+            RebateStatement.objects.filter(partner=partner, period=period.code, status__in=StatementStatus.LOCKED)
+            .select_related("partner")
+            .first()
+        )
+        if locked is not None:
+            raise ValidationError(
+                {
+                    "partner": _(
+                        "The statement %(statement)s is %(status)s and never changes; "
+                        "correct it with an adjustment on a later statement."
+                    )
+                    % {"statement": locked, "status": locked.get_status_display()}
+                }
+            )
     run = job_queue(
         "incentives.rebate_statements_run",
         by=by,
@@ -578,7 +652,8 @@ def statement_run_start(*, by, period, partner=None):
 
 
 def _locked_statement(statement):
-    return RebateStatement.objects.select_for_update().get(pk=statement.pk)
+    # With its partner (history names it), whose row is read, not locked.
+    return RebateStatement.objects.select_for_update(of=("self",)).select_related("partner").get(pk=statement.pk)
 
 
 @transaction.atomic
@@ -685,13 +760,15 @@ def _cents(value, field, *, positive=False):
 
 
 def _locked_budget(budget_id):
-    return MdfBudget.objects.select_for_update().select_related("partner").get(pk=budget_id)
+    # of=("self",): lock the budget row only, not the partner row the join reads (budget_set locks
+    # the partner first, then the budget; locking both here, in the other order, deadlocks).
+    return MdfBudget.objects.select_for_update(of=("self",)).select_related("partner").get(pk=budget_id)
 
 
 def _locked_request(request):
     """Lock the request's budget, then the request: the one order every MDF write takes."""
     budget = _locked_budget(MdfRequest.objects.values_list("budget_id", flat=True).get(pk=request.pk))
-    request = MdfRequest.objects.select_for_update().select_related("partner").get(pk=request.pk)
+    request = MdfRequest.objects.select_for_update(of=("self",)).select_related("partner").get(pk=request.pk)
     request.budget = budget
     return request
 
@@ -706,7 +783,7 @@ def _budget_overlap(partner, period, exclude_pk=None):
 
 
 @transaction.atomic
-def budget_set(*, partner, period, allocated, by, note=""):
+def budget_set(*, partner, period, allocated, by, note=None):
     """Set (create or change) the partner's MDF budget for a period by hand. Never below what its
     requests already hold; never overlapping another budget of the partner (a month inside a
     budgeted quarter, say)."""
@@ -745,7 +822,9 @@ def budget_set(*, partner, period, allocated, by, note=""):
             }
         )
     before = str(budget.allocated)
-    budget.allocated, budget.source, budget.note = allocated, BudgetSource.MANUAL, (note or budget.note)[:300]
+    budget.allocated, budget.source = allocated, BudgetSource.MANUAL
+    if note is not None:  # None keeps the note; "" clears it
+        budget.note = note.strip()[:300]
     budget.basis_revenue = budget.allowance_percent = None
     budget.save()
     if before != str(allocated):
@@ -760,7 +839,8 @@ def budgets_allocate_from_tiers(*, period, by=None):
     partner's revenue in the previous period of the same length, rounded half-up to the cent.
     Set-based (one aggregate of the previous period's sales, bulk writes). A budget set by hand
     is left alone; one from an earlier allowance run is updated, never below what its requests
-    hold. Idempotent. Returns counts."""
+    hold. Idempotent. Returns counts: created, updated, kept (set by hand, or overlapping
+    another budget of the partner) and unchanged (already right)."""
     access.require_manage_incentives(by)
     period = _period(period)
     previous = period.previous()
@@ -789,7 +869,7 @@ def budgets_allocate_from_tiers(*, period, by=None):
             .values_list("partner_id", flat=True)
         )
         committed = selectors.committed_by_budget([b.pk for b in existing.values()])
-        created, updated, kept = [], [], 0
+        created, updated, kept, unchanged = [], [], 0, 0
         for partner_id, percent in partners:
             base = round_cents(revenue.get(partner_id) or ZERO)
             amount = round_cents(base * percent / 100)
@@ -812,13 +892,17 @@ def budgets_allocate_from_tiers(*, period, by=None):
                     )
                 )
             else:
-                budget.allocated = max(amount, committed.get(budget.pk, ZERO))
+                allocated = max(amount, committed.get(budget.pk, ZERO))
+                if (budget.allocated, budget.basis_revenue, budget.allowance_percent) == (allocated, base, percent):
+                    unchanged += 1  # a rerun on the same data writes nothing
+                    continue
+                budget.allocated = allocated
                 budget.basis_revenue, budget.allowance_percent = base, percent
                 budget.updated_at = timezone.now()
                 updated.append(budget)
         MdfBudget.objects.bulk_create(created, ignore_conflicts=True)
         MdfBudget.objects.bulk_update(updated, ["allocated", "basis_revenue", "allowance_percent", "updated_at"])
-    return {"created": len(created), "updated": len(updated), "kept": kept}
+    return {"created": len(created), "updated": len(updated), "kept": kept, "unchanged": unchanged}
 
 
 def _clean_request_fields(fields, budget):
@@ -929,8 +1013,8 @@ def _mdf_move(request, status, by, **stamps):
 
 def _mdf_notify(request, event, by, reason=""):
     """Tell the people the next step waits for: the managers who decide when a request is
-    submitted or claimed; the partner's admins when it is decided, sent back or paid. The person
-    who acted is not told."""
+    submitted or claimed; the partner's admins (and the portal user who drafted it) when it is
+    decided, sent back or paid. The person who acted is not told."""
     params = {"reference": request.reference, "title": request.title, "partner": request.partner.name, "reason": reason}
     texts = {
         "submitted": (
@@ -963,7 +1047,10 @@ def _mdf_notify(request, event, by, reason=""):
         recipients = selectors.mdf_deciders(request.partner)
         url = _url("incentives:mdf-request-detail", request.pk)
     else:
+        # The partner's admins, and whoever in the portal drafted the request.
         recipients = partner_admin_users(request.partner)
+        if request.created_by is not None and not request.created_by.is_staff and request.created_by.is_active:
+            recipients = [*recipients, request.created_by]
         url = _url("portal-incentives:mdf-request-detail", request.pk)
     acting = getattr(by, "pk", None)
     notify_many(
@@ -1008,7 +1095,13 @@ def mdf_request_approve(*, request, by, approved_amount=None, note=""):
             }
         )
     if request.status != MdfStatus.SUBMITTED:
-        _mdf_move(request, MdfStatus.APPROVED, by)  # raises: not a move from here
+        # Not through _mdf_move: a claim may go back to approved (mdf_claim_return), not be approved.
+        raise ValidationError(
+            {
+                "status": _("Only a submitted request can be approved; this one is %(status)s.")
+                % {"status": request.get_status_display()}
+            }
+        )
     remaining = selectors.budget_usage(request.budget)["remaining"]
     if amount > remaining:
         raise ValidationError(
@@ -1069,6 +1162,12 @@ def mdf_proof_add(*, request, by, file):
             }
         )
     name, content_type = validate_upload(file, allowed=DOCUMENTS)
+    return _store_proof(request, by, file, name, content_type)
+
+
+def _store_proof(request, by, file, name, content_type):
+    """Save a validated proof file. Called only once everything else has been checked, so that a
+    refused request leaves no file behind in storage."""
     proof = MdfProof(
         request=request, original_name=name, content_type=content_type, size=file.size, uploaded_by=_actor(by)
     )
@@ -1108,10 +1207,14 @@ def mdf_request_claim(*, request, by, actual_amount, note="", files=()):
                 % {"amount": request.approved_amount}
             }
         )
+    # Every file is checked before any is stored: a refused claim leaves nothing behind.
+    checked = []
     for file in files or ():
-        mdf_proof_add(request=request, by=by, file=file)
-    if not request.proofs.exists():
+        checked.append((file, *validate_upload(file, allowed=DOCUMENTS, field="files")))
+    if not checked and not request.proofs.exists():
         raise ValidationError({"files": _("Attach proof of performance (photos, invoices, a report) to claim.")})
+    for file, name, content_type in checked:
+        _store_proof(request, by, file, name, content_type)
     _mdf_move(
         request,
         MdfStatus.CLAIMED,
@@ -1127,13 +1230,40 @@ def mdf_request_claim(*, request, by, actual_amount, note="", files=()):
 @transaction.atomic
 def mdf_claim_return(*, request, by, reason):
     """Claimed → approved: the proof is not enough; the partner adds to it and claims again. The
-    approved amount stays reserved."""
+    approved amount is reserved again, as far as the budget still covers it (never overspent)."""
     request = _locked_request(request)
     access.require_decide_mdf(by, request.partner)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say what the claim lacks.")})
-    _mdf_move(request, MdfStatus.APPROVED, by, actual_amount=None, claimed_at=None, decision_note=reason[:500])
+    if request.status != MdfStatus.CLAIMED:
+        # Not through _mdf_move alone: submitted → approved is a move, but an approval's, not this one's.
+        raise ValidationError(
+            {
+                "status": _("Only a claimed request can be sent back; this one is %(status)s.")
+                % {"status": request.get_status_display()}
+            }
+        )
+    # The claim released what it did not use, which another approval may have taken since: the
+    # request reserves its approved amount again only as far as the budget still covers it.
+    remaining = max(selectors.budget_usage(request.budget)["remaining"], ZERO)
+    approved = min(request.approved_amount, request.actual_amount + remaining)
+    if approved != request.approved_amount:
+        audit_record(
+            instance=request,
+            action=AuditEntry.Action.UPDATE,
+            by=by,
+            changes={"approved_amount": [str(request.approved_amount), str(approved)]},
+        )
+    _mdf_move(
+        request,
+        MdfStatus.APPROVED,
+        by,
+        approved_amount=approved,
+        actual_amount=None,
+        claimed_at=None,
+        decision_note=reason[:500],
+    )
     _mdf_notify(request, "returned", by, reason=reason)
     return request
 

@@ -99,6 +99,12 @@ class AuditEntry(models.Model):
         # Parts of a course recorded on the course's history (training.services).
         "tier_requirement": _("tier requirement"),
         "material": _("course material"),
+        # Parts of incentives recorded on their history (incentives.services); "rebate_policy" on an agreement's.
+        "brackets": _("brackets"),
+        "rates": _("override rates"),
+        "adjustment": _("adjustment"),
+        "proof": _("proof of performance"),
+        "rebate_policy": _("rebate policy"),
     }
 
     def readable_changes(self):

@@ -29,3 +29,21 @@ def format_money(value, currency=None, *, use_l10n=True):
         return ""
     amount = number_format(round_cents(value), decimal_pos=2, use_l10n=use_l10n, force_grouping=True)
     return f"{currency or settings.PRM_CURRENCY} {amount}"
+
+
+def plain_number(value):
+    """A number as people write it: no trailing zeros, grouped by thousands in the active
+    language's format (Decimal("1000.000") → "1,000"; Decimal("12.5000") → "12.5"). Anything
+    that is not a finite number comes back as it is."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return value
+    if not number.is_finite():
+        return value
+    number = number.normalize()
+    if number == number.to_integral():
+        number = number.quantize(Decimal(1))
+    return number_format(number, force_grouping=True)

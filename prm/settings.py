@@ -305,7 +305,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "PRM API",
     "DESCRIPTION": "Partner relationship management: partners, regions, tiers and contacts; the product "
-    "catalogue; agreements with their targets and documents.",
+    "catalogue; agreements with their targets and documents; training; incentives: rebate policies and "
+    "statements, override commission, MDF budgets and requests.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from agreements.api.urls import register as register_agreements_api
+from incentives.api.urls import register as register_incentives_api
 from partners.api.urls import register as register_partners_api
 from sales.api.urls import register as register_sales_api
 from training.api.urls import register as register_training_api
@@ -20,6 +21,7 @@ register_partners_api(router)
 register_sales_api(router)
 register_agreements_api(router)
 register_training_api(router)
+register_incentives_api(router)
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -41,9 +43,11 @@ urlpatterns = [
     path("sales/", include("sales.urls")),
     path("agreements/", include("agreements.urls")),
     path("training/", include("training.urls")),
+    path("incentives/", include("incentives.urls")),
     path("portal/", include("partners.portal_urls")),
     path("portal/agreements/", include("agreements.portal_urls")),
     path("portal/training/", include("training.portal_urls")),
+    path("portal/incentives/", include("incentives.portal_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

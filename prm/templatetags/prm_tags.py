@@ -92,6 +92,14 @@ def status_badge(status):
         "passed": "success",
         "failed": "danger",
         "withdrawn": "secondary",
+        # rebate statements and MDF requests
+        "calculated": "info",
+        "approved": "primary",
+        "paid": "success",
+        "cancelled": "dark",
+        "submitted": "warning",
+        "rejected": "danger",
+        "claimed": "info",
     }
     return colours.get(str(status), "secondary")
 

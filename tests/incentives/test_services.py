@@ -330,11 +330,11 @@ def test_each_line_explains_itself_in_the_active_language():
     services.statement_add_adjustment(statement=statement, amount="1.00", reason="Goodwill", by=admin())
     texts = [line.explanation for line in lines_of(statement)]
     assert texts == [
-        "Marginal: the slice from 0.000 at 10.0000%",
-        "Marginal: the slice from 1000.000 at 20.0000%",
-        "Marginal: the slice from 3000.000 at 30.0000%",
+        "Marginal: the slice from 0 at 10%",
+        "Marginal: the slice from 1,000 at 20%",
+        "Marginal: the slice from 3,000 at 30%",
         "Marginal: capped at 150.00",
-        f"Network: 3.0000% of the sales of {net.seller} (level 1 above the seller)",
+        f"Network: 3% of the sales of {net.seller} (level 1 above the seller)",
         "Goodwill",
     ]
     with translation.override("zh-hans"):

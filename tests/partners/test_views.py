@@ -985,8 +985,9 @@ CSV_EXPORT_QUERIES = 3
 # the unread notifications in the top bar (1), the agreements section: the partner's
 # agreements, their product lines and their territories (3), and the training section: its
 # people's valid certifications, recent attempts and counts, and the tier requirements met or
-# missing (6, training.selectors.partner_training).
-PARTNER_PAGE_QUERIES = 18
+# missing (6, training.selectors.partner_training), and the incentives section: recent
+# statements, MDF budgets with their figures, open MDF requests (3, incentives.dashboard).
+PARTNER_PAGE_QUERIES = 21
 
 
 @pytest.mark.parametrize("size", [2, 40])

@@ -42,6 +42,7 @@ SAME_IN_BOTH = {
     "USD",
     "EUR",
     "MDF",
+    "MDF-",  # an MDF request's reference (MDF-00042), the same in both languages
     "CRM",
     "AAA",
     "Salesforce",

@@ -22,26 +22,43 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.exceptions import NoReverseMatch
 
 from agreements.models import Agreement, AgreementDocument, AgreementTarget, RegionTarget
+from incentives.models import (
+    MdfBudget,
+    MdfProof,
+    MdfRequest,
+    OverridePolicy,
+    RebateBracket,
+    RebatePolicy,
+    RebateStatement,
+    StatementLine,
+)
 from partners.choices import PartnerStatus
 from partners.models import ApiKey, Partner, PartnerContact, PartnerTier, Region
 from partners.services import api_key_create
-from prm.models import Notification
+from prm.models import JobRun, Notification
 from prm.roles import Role
 from prm.tenancy import TenantQuerySet
 from sales.models import Product, ProductLine
 from tests.factories import (
+    PDF_BYTES,
     AgreementFactory,
     AgreementTargetFactory,
     ChannelAdminFactory,
     ClassroomCourseFactory,
     CourseMaterialFactory,
     DistributorFactory,
+    MdfBudgetFactory,
+    MdfRequestFactory,
+    OverridePolicyFactory,
     PartnerContactFactory,
     PartnerFactory,
     PartnerTierFactory,
     ProductLineFactory,
+    RebatePolicyFactory,
+    RebateStatementFactory,
     RegionFactory,
     StaffFactory,
+    StatementLineFactory,
     TrainingRecordFactory,
     TrainingSessionFactory,
     UserFactory,
@@ -72,6 +89,56 @@ PK_MODELS = {
     "region-detail": Region,
     "tier-detail": PartnerTier,
     "notification-open": Notification,
+    "job-run-status": JobRun,
+    "incentives:statement-detail": RebateStatement,
+    "incentives:statement-approve": RebateStatement,
+    "incentives:statement-pay": RebateStatement,
+    "incentives:statement-cancel": RebateStatement,
+    "incentives:statement-adjust": RebateStatement,
+    "incentives:policy-detail": RebatePolicy,
+    "incentives:policy-edit": RebatePolicy,
+    "incentives:policy-assign": RebatePolicy,
+    "incentives:policy-unassign": RebatePolicy,
+    "incentives:override-edit": OverridePolicy,
+    "incentives:mdf-request-detail": MdfRequest,
+    "incentives:mdf-request-approve": MdfRequest,
+    "incentives:mdf-request-reject": MdfRequest,
+    "incentives:mdf-claim-return": MdfRequest,
+    "incentives:mdf-request-pay": MdfRequest,
+    "incentives:mdf-proof-download": MdfProof,
+    "portal-incentives:statement-detail": RebateStatement,
+    "portal-incentives:statement-print": RebateStatement,
+    "portal-incentives:statement-pdf": RebateStatement,
+    "portal-incentives:mdf-request-detail": MdfRequest,
+    "portal-incentives:mdf-request-edit": MdfRequest,
+    "portal-incentives:mdf-request-submit": MdfRequest,
+    "portal-incentives:mdf-request-cancel": MdfRequest,
+    "portal-incentives:mdf-request-claim": MdfRequest,
+    "portal-incentives:mdf-proof-upload": MdfRequest,
+    "portal-incentives:mdf-proof-download": MdfProof,
+    "portal-incentives:mdf-proof-delete": MdfProof,
+    "rebate-policy-detail": RebatePolicy,
+    "rebate-policy-preview": RebatePolicy,
+    "rebate-policy-assign": RebatePolicy,
+    "rebate-policy-unassign": RebatePolicy,
+    "override-policy-detail": OverridePolicy,
+    "rebate-statement-detail": RebateStatement,
+    "rebate-statement-approve": RebateStatement,
+    "rebate-statement-mark-paid": RebateStatement,
+    "rebate-statement-cancel": RebateStatement,
+    "rebate-statement-adjust": RebateStatement,
+    "rebate-statement-recalculate": RebateStatement,
+    "rebate-statement-run": JobRun,
+    "mdf-budget-detail": MdfBudget,
+    "mdf-request-detail": MdfRequest,
+    "mdf-request-submit": MdfRequest,
+    "mdf-request-approve": MdfRequest,
+    "mdf-request-reject": MdfRequest,
+    "mdf-request-cancel": MdfRequest,
+    "mdf-request-claim": MdfRequest,
+    "mdf-request-return-claim": MdfRequest,
+    "mdf-request-mark-paid": MdfRequest,
+    "mdf-request-proof-download": MdfRequest,
     "product-line-detail": ProductLine,
     "product-detail": Product,
     "agreement-detail": Agreement,
@@ -149,6 +216,7 @@ PLAIN_ROUTES = {
     "security-log",
     "notifications",
     "notification-open",
+    "job-run-status",
     "api-root",
     "api-schema",
     "api-docs",
@@ -159,7 +227,18 @@ PLAIN_ROUTES = {
 STAFF_ONLY_ROUTE_PREFIXES = ("partners:api-key-",)
 
 # API router actions beyond list/detail, by the basename they start with.
-API_ACTION_PREFIXES = ("partner-", "region-", "tier-", "product-", "agreement-", "course-", "training-")
+API_ACTION_PREFIXES = (
+    "partner-",
+    "region-",
+    "tier-",
+    "product-",
+    "agreement-",
+    "course-",
+    "training-",
+    "rebate-",
+    "override-",
+    "mdf-",
+)
 
 # Unnamed routes, by their pattern: what to request for each.
 UNNAMED_ROUTES = {
@@ -248,6 +327,8 @@ def build_url(route, world):
             if model is None:
                 raise Unclassified(f"{route.name}: which model does pk name? add it to PK_MODELS")
             kwargs["pk"] = world.foreign_pk(model)
+        elif param == "proof_id":
+            kwargs["proof_id"] = world.foreign_pk(MdfProof)
         elif param == "format":
             kwargs["format"] = "json"
         elif param == "id" and route.name.startswith("admin:"):
@@ -338,6 +419,7 @@ class World:
 
         self.add_agreements()
         self.add_training()
+        self.add_incentives()
 
     def add_agreements(self):
         """An agreement of each side with a target and documents: the foreign one (every pk route
@@ -403,7 +485,64 @@ class World:
         )
         self.markers += ["ZETA-SECRET-CERT-1"]
 
+    def add_incentives(self):
+        """A rebate policy (the vendor's programme: staff only), Zeta's statement with a line, its
+        MDF budget and an approved request with a proof file; and the own partner's budget, so
+        that a portal form offering budgets could offer the wrong one."""
+        from django.core.files.base import ContentFile
+
+        self.policy = RebatePolicyFactory(name="Zeta Secret rebate programme")
+        self.override_policy = OverridePolicyFactory(name="Zeta Secret override programme")
+        self.foreign_statement = RebateStatementFactory(partner=self.foreign, period="2026-03", total="8888888.88")
+        self.foreign_line = StatementLineFactory(
+            statement=self.foreign_statement, rebate_policy=self.policy, amount="8888888.88"
+        )
+        self.foreign_budget = MdfBudgetFactory(partner=self.foreign, allocated="6666666.66", note="Zeta Secret budget")
+        self.own_budget = MdfBudgetFactory(partner=self.own, allocated="1000.00")
+        self.foreign_request = MdfRequestFactory(
+            budget=self.foreign_budget,
+            title="Zeta Secret launch event",
+            status="approved",
+            requested_amount="5555.55",
+            approved_amount="5555.55",
+        )
+        self.foreign_proof = MdfProof.objects.create(
+            request=self.foreign_request,
+            file=ContentFile(PDF_BYTES, name="zeta-secret-proof.pdf"),
+            original_name="zeta-secret-proof.pdf",
+            content_type="application/pdf",
+            size=len(PDF_BYTES),
+        )
+        # A run a manager started for Zeta: staff only, whatever it names.
+        self.job_run = JobRun.objects.create(
+            job="incentives.rebate_statements_run", status="failed", error="Zeta Secret run failed"
+        )
+        self.markers += [
+            "Zeta Secret override",
+            "Zeta Secret rebate",
+            "8888888",
+            "6666666",
+            "5555.55",
+            "zeta-secret-proof",
+        ]
+
     def foreign_pk(self, model):
+        if model is JobRun:
+            return self.job_run.pk
+        if model is RebatePolicy:
+            return self.policy.pk
+        if model is OverridePolicy:
+            return self.override_policy.pk
+        if model is RebateStatement:
+            return self.foreign_statement.pk
+        if model is StatementLine:
+            return self.foreign_line.pk
+        if model is MdfBudget:
+            return self.foreign_budget.pk
+        if model is MdfRequest:
+            return self.foreign_request.pk
+        if model is MdfProof:
+            return self.foreign_proof.pk
         if model is Course:
             return self.course.pk
         if model is TrainingSession:
@@ -501,6 +640,18 @@ class World:
                 .order_by("pk")
                 .values()
             ),
+            "incentive_policies": list(RebatePolicy.objects.order_by("pk").values())
+            + list(RebateBracket.objects.order_by("pk").values())
+            + list(OverridePolicy.objects.order_by("pk").values()),
+            "foreign_statements": list(
+                RebateStatement.objects.filter(partner__path__startswith=self.foreign.path).order_by("pk").values()
+            )
+            + list(StatementLine.objects.filter(statement__partner=self.foreign).order_by("pk").values()),
+            "own_statements": list(RebateStatement.objects.filter(partner=self.own).order_by("pk").values()),
+            "foreign_mdf": list(MdfBudget.objects.filter(partner=self.foreign).order_by("pk").values())
+            + list(MdfRequest.objects.filter(partner=self.foreign).order_by("pk").values())
+            + list(MdfProof.objects.filter(request__partner=self.foreign).order_by("pk").values()),
+            "own_budgets": list(MdfBudget.objects.filter(partner=self.own).order_by("pk").values()),
             "catalogue": list(ProductLine.objects.order_by("pk").values())
             + list(Product.objects.order_by("pk").values()),
             # Not last_used_at: a key records its own use.
@@ -561,13 +712,15 @@ def extra_principals(world):
         ("key agreements:write", ["agreements:write", "sales:write"]),
         ("key training:read", ["training:read"]),
         ("key training:write", ["training:write"]),
+        ("key incentives:read", ["incentives:read"]),
+        ("key incentives:write", ["incentives:write"]),
     ):
         _key, plaintext = api_key_create(name=label, scopes=scopes, partner=world.own, by=world.key_admin)
         found[label] = (Client(), {"HTTP_AUTHORIZATION": f"Api-Key {plaintext}"})
         world.markers.append(plaintext)
     _key, plaintext = api_key_create(
         name="vendor read",
-        scopes=["partners:read", "agreements:read", "sales:read", "training:read"],
+        scopes=["partners:read", "agreements:read", "sales:read", "training:read", "incentives:read"],
         partner=None,
         by=world.key_admin,
     )
