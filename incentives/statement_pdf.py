@@ -15,10 +15,10 @@ from django.utils.formats import date_format, get_format, number_format
 from django.utils.translation import gettext as _
 
 from prm.money import format_money
+from prm.pdf import pdf_fonts
 
 from .choices import LineKind, RebateBasis, StatementStatus
 
-CJK_FONT = "STSong-Light"
 # The order lines are shown in: what the policies earned, their caps, the network's override
 # commission, then corrections.
 LINE_ORDER = {LineKind.REBATE: 0, LineKind.CAP: 1, LineKind.OVERRIDE: 2, LineKind.ADJUSTMENT: 3}
@@ -67,20 +67,6 @@ def line_figures(line, currency):
     rate = f"{decimal_text(line.rate, 4)}%" if line.rate is not None else "—"
     multiplier = f"× {decimal_text(line.multiplier, 3)}" if line.multiplier is not None else "—"
     return base, rate, multiplier
-
-
-def _fonts(language):
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
-    chinese = language.lower().startswith("zh")
-    return {
-        "label": CJK_FONT if chinese else "Helvetica",
-        "heading": CJK_FONT if chinese else "Helvetica-Bold",
-        "value": CJK_FONT,
-    }
 
 
 def _day(value):
@@ -204,7 +190,7 @@ def render_statement(statement, language):
 
     partner, period = statement.partner.code, statement.period
     with translation.override(language):
-        fonts = _fonts(language)
+        fonts = pdf_fonts(language)
         printed = _day(timezone.now())
 
         def page_footer(canvas, document):

@@ -9,24 +9,10 @@ from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from prm.pdf import pdf_fonts
+
 from .choices import RecordStatus
 from .rules import number_text
-
-CJK_FONT = "STSong-Light"
-
-
-def _fonts(language):
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
-    chinese = language.lower().startswith("zh")
-    return {
-        "label": CJK_FONT if chinese else "Helvetica",
-        "heading": CJK_FONT if chinese else "Helvetica-Bold",
-        "value": CJK_FONT,
-    }
 
 
 def _lines(record):
@@ -68,7 +54,7 @@ def render_certificate(record, language):
     from reportlab.pdfgen import canvas
 
     with translation.override(language):
-        fonts = _fonts(language)
+        fonts = pdf_fonts(language)
         lines = _lines(record)
         title = _("Certificate %(number)s") % {"number": record.certificate_number}
     buffer = BytesIO()
