@@ -1,1 +1,208 @@
-"""Tables of the performance module; later work fills this in (see the design's layout)."""
+"""Tables of the performance module: KPI snapshots per partner and per region per month, the
+record of each computation of a month (who, when, how many rows), the lock row that serialises
+computations of one month, and the customer-satisfaction scores staff enter.
+
+Snapshots are written only by `performance.services.snapshots_compute`, which replaces a
+month's snapshots in one transaction: history does not move when sales are corrected later
+unless someone recomputes the month, and the run says who did and when.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from partners.models import Partner, Region
+from prm.periods import Period, PeriodField
+from prm.tenancy import TenantQuerySet
+
+from .choices import Kpi
+
+
+class MonthFields(models.Model):
+    """A month ("2026-10") and its first day, for date queries."""
+
+    period = PeriodField(_("period"))
+    period_start = models.DateField(_("period start"), editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        period = Period.parse(self.period)
+        self.period, self.period_start = period.code, period.start
+        super().save(*args, **kwargs)
+
+
+class SnapshotRun(models.Model):
+    """One computation of a month's snapshots: who asked (None: the scheduled job or a command),
+    when it started and finished, how many snapshots it wrote, and the job run it belonged to."""
+
+    period = PeriodField(_("period"), db_index=True)
+    computed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("computed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    rows = models.PositiveIntegerField(_("snapshots written"), default=0)
+    job_run = models.ForeignKey(
+        "prm.JobRun",
+        verbose_name=_("job run"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("snapshot run")
+        verbose_name_plural = _("snapshot runs")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"{self.period} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class PeriodComputation(MonthFields):
+    """One row per computed month: the row `snapshots_compute` locks so that two runs of the same
+    month take turns, and the run whose snapshots are current."""
+
+    current_run = models.ForeignKey(
+        SnapshotRun,
+        verbose_name=_("current run"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    computations = models.PositiveIntegerField(_("times computed"), default=0)
+
+    class Meta:
+        verbose_name = _("computed period")
+        verbose_name_plural = _("computed periods")
+        ordering = ["-period_start"]
+        constraints = [models.UniqueConstraint(fields=["period"], name="period_computation_unique")]
+
+    def __str__(self):
+        return self.period
+
+
+class KpiSnapshotQuerySet(TenantQuerySet):
+    """Staff see every snapshot; a partner's users see their own partner's (never a region's)."""
+
+    partner_lookup = "partner"
+
+    def for_partners(self):
+        return self.filter(partner__isnull=False)
+
+    def for_regions(self):
+        return self.filter(region__isnull=False)
+
+
+class KpiSnapshot(MonthFields):
+    """The value of one KPI for one partner or one region in one month. A KPI with no value
+    (no target, a base of 0, no revenue to share, no score entered) has no row."""
+
+    partner = models.ForeignKey(
+        Partner,
+        verbose_name=_("partner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="kpi_snapshots",
+    )
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="kpi_snapshots",
+    )
+    kpi = models.CharField(_("KPI"), max_length=32, choices=Kpi.choices)
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=6)
+    computed_at = models.DateTimeField(_("computed at"))
+    run = models.ForeignKey(SnapshotRun, verbose_name=_("run"), on_delete=models.PROTECT, related_name="snapshots")
+
+    objects = KpiSnapshotQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("KPI snapshot")
+        verbose_name_plural = _("KPI snapshots")
+        ordering = ["-period_start", "kpi", "partner_id", "region_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(partner__isnull=False, region__isnull=True) | Q(partner__isnull=True, region__isnull=False),
+                name="kpi_snapshot_partner_or_region",
+            ),
+            models.UniqueConstraint(
+                fields=["partner", "period", "kpi"],
+                condition=Q(partner__isnull=False),
+                name="kpi_snapshot_unique_per_partner",
+            ),
+            models.UniqueConstraint(
+                fields=["region", "period", "kpi"],
+                condition=Q(region__isnull=False),
+                name="kpi_snapshot_unique_per_region",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["period", "kpi"]),
+            models.Index(fields=["kpi", "period_start"]),
+        ]
+
+    def __str__(self):
+        subject = self.partner if self.partner_id else self.region
+        return f"{subject} {self.period} {self.kpi}"
+
+
+class CustomerSatisfactionQuerySet(TenantQuerySet):
+    partner_lookup = "partner"
+
+
+class CustomerSatisfaction(MonthFields):
+    """A partner's customer-satisfaction score for one month, on a 0–100 scale (a survey on
+    another scale is converted before it is entered: 8.6 of 10 is 86). Entered by staff or
+    imported; one score per partner and month, entering it again replaces it."""
+
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), on_delete=models.PROTECT, related_name="satisfaction_scores"
+    )
+    score = models.DecimalField(
+        _("score"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("From 0 to 100."),
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    entered_at = models.DateTimeField(_("entered at"), auto_now=True)
+
+    objects = CustomerSatisfactionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer satisfaction score")
+        verbose_name_plural = _("customer satisfaction scores")
+        ordering = ["-period_start", "partner__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "period"], name="customer_satisfaction_unique_per_period"),
+            models.CheckConstraint(condition=Q(score__gte=0, score__lte=100), name="customer_satisfaction_score_0_100"),
+        ]
+
+    def __str__(self):
+        return f"{self.partner} {self.period}: {self.score}"

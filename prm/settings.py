@@ -187,6 +187,8 @@ PRM_INVITATION_TTL_HOURS = int(env("PRM_INVITATION_TTL_HOURS", "72"))
 # channel admin approves), and the largest file an upload (an agreement's documents) may be.
 PRM_AGREEMENT_OWNER_MAY_APPROVE = env_bool("PRM_AGREEMENT_OWNER_MAY_APPROVE", default=False)
 PRM_MAX_UPLOAD_MB = int(env("PRM_MAX_UPLOAD_MB", "10"))
+# An imported file of more rows than this is imported in the background, with a progress bar.
+PRM_IMPORT_BACKGROUND_ROWS = int(env("PRM_IMPORT_BACKGROUND_ROWS", "2000"))
 # The length of the MDF budgets allocated from tier allowances: month, quarter or year.
 PRM_MDF_PERIOD = env("PRM_MDF_PERIOD", "quarter")
 
@@ -266,6 +268,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "incentives-mdf-budgets-allocate": {
         "task": "incentives.tasks.mdf_budgets_allocate",
+        "schedule": 24 * 60 * 60,
+    },
+    "performance-kpi-snapshots-compute": {
+        "task": "performance.tasks.kpi_snapshots_compute",
         "schedule": 24 * 60 * 60,
     },
 }

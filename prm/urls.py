@@ -48,6 +48,7 @@ urlpatterns = [
     path("portal/agreements/", include("agreements.portal_urls")),
     path("portal/training/", include("training.portal_urls")),
     path("portal/incentives/", include("incentives.portal_urls")),
+    path("portal/sales/", include("sales.portal_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Q
 
-from .models import Product, ProductLine
+from .models import Product, ProductLine, SalesLine
 
 
 def product_line_list(*, user):
@@ -15,3 +15,9 @@ def product_line_list(*, user):
 def product_list(*, user):
     """Products with their product line, joined in one query."""
     return Product.objects.visible_to(user).select_related("product_line")
+
+
+def sales_line_list(*, user):
+    """The sales lines this user may see (`visible_to`), with partner, product, product line and
+    customer region joined in one query."""
+    return SalesLine.objects.visible_to(user).select_related("partner", "product", "product_line", "customer_region")

@@ -11,6 +11,7 @@ from partners.access import can_manage_reference_data
 from prm.audit import audit_record, diff, snapshot
 from prm.models import AuditEntry
 
+from .imports import SalesImportReport, sales_import, sales_import_start  # noqa: F401 (the import is a service)
 from .models import Product, ProductLine
 
 PRODUCT_LINE_UPDATABLE_FIELDS = ("code", "name", "description", "is_active")

@@ -1,9 +1,11 @@
+from rest_framework import viewsets
+
 from prm.api.viewsets import ServiceModelViewSet
 
-from .. import services
-from ..filters import ProductFilterSet, ProductLineFilterSet
+from .. import selectors, services
+from ..filters import ProductFilterSet, ProductLineFilterSet, SalesLineFilterSet
 from ..models import Product, ProductLine
-from .serializers import ProductLineSerializer, ProductSerializer
+from .serializers import ProductLineSerializer, ProductSerializer, SalesLineSerializer
 
 
 class ProductLineViewSet(ServiceModelViewSet):
@@ -48,3 +50,21 @@ class ProductViewSet(ServiceModelViewSet):
 
     def update_object(self, instance, data):
         return services.product_update(product=instance, by=self.request.user, **data)
+
+
+class SalesLineViewSet(viewsets.ReadOnlyModelViewSet):
+    """The sales lines partners reported (the facts every KPI reads), newest first. Filters:
+    `?period=2026-03` (or 2026-Q1, 2026), `?partner=<id>`, `?product_line=<id>`, `?region=<id>`
+    (the customer's region and the regions below it), `?source=portal|import|api`, `?q=`
+    (customer or external ID). Staff and keys with `sales:read` read them; a key bound to a
+    partner reads only its partner's lines."""
+
+    api_area = "sales"
+    partner_readable = True
+    serializer_class = SalesLineSerializer
+    filterset_class = SalesLineFilterSet
+    ordering_fields = ["sold_on", "amount", "quantity", "created_at"]
+    ordering = ["-sold_on", "-id"]
+
+    def get_queryset(self):
+        return selectors.sales_line_list(user=self.request.user)

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db
 # and the literal forms integrators type (the API key header and the key's own prefix).
 SAME_IN_BOTH = {
     "ERP",
+    "SKU",
     "PDF",
     "PNG",
     "JPEG",
@@ -55,7 +56,18 @@ SAME_IN_BOTH = {
 }
 
 # Routes that render no page of ours (machine endpoints, redirects, library pages).
-NOT_PAGES = {"healthz", "logout", "set_language", "api-root", "api-schema", "api-docs", "api-redoc"}
+NOT_PAGES = {
+    "healthz",
+    "logout",
+    "set_language",
+    "api-root",
+    "api-schema",
+    "api-docs",
+    "api-redoc",
+    # Progress of a background run, as JSON for the page's progress bar.
+    "job-run-status",
+    "portal-sales:run-status",
+}
 
 # Shown to screen readers and as tooltips, so they must be translated as well.
 TEXT_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}

@@ -38,7 +38,7 @@ from partners.services import api_key_create
 from prm.models import JobRun, Notification
 from prm.roles import Role
 from prm.tenancy import TenantQuerySet
-from sales.models import Product, ProductLine
+from sales.models import Product, ProductLine, SalesLine
 from tests.factories import (
     PDF_BYTES,
     AgreementFactory,
@@ -57,6 +57,7 @@ from tests.factories import (
     RebatePolicyFactory,
     RebateStatementFactory,
     RegionFactory,
+    SalesLineFactory,
     StaffFactory,
     StatementLineFactory,
     TrainingRecordFactory,
@@ -90,6 +91,8 @@ PK_MODELS = {
     "tier-detail": PartnerTier,
     "notification-open": Notification,
     "job-run-status": JobRun,
+    "portal-sales:run-status": JobRun,
+    "sales-line-detail": SalesLine,
     "incentives:statement-detail": RebateStatement,
     "incentives:statement-approve": RebateStatement,
     "incentives:statement-pay": RebateStatement,
@@ -513,10 +516,17 @@ class World:
             content_type="application/pdf",
             size=len(PDF_BYTES),
         )
-        # A run a manager started for Zeta: staff only, whatever it names.
+        # A run started by Zeta's admin (an upload) that names Zeta: nobody else reads it.
         self.job_run = JobRun.objects.create(
-            job="incentives.rebate_statements_run", status="failed", error="Zeta Secret run failed"
+            job="sales.sales_import_run",
+            status="failed",
+            error="Zeta Secret run failed",
+            started_by=self.users["foreign_admin"],
         )
+        self.foreign_sale = SalesLineFactory(
+            partner=self.foreign, customer_name="Zeta Secret customer", external_id="ZETA-SECRET-SALE-1"
+        )
+        self.markers += ["ZETA-SECRET-SALE-1"]
         self.markers += [
             "Zeta Secret override",
             "Zeta Secret rebate",
@@ -529,6 +539,8 @@ class World:
     def foreign_pk(self, model):
         if model is JobRun:
             return self.job_run.pk
+        if model is SalesLine:
+            return self.foreign_sale.pk
         if model is RebatePolicy:
             return self.policy.pk
         if model is OverridePolicy:
@@ -652,6 +664,9 @@ class World:
             + list(MdfRequest.objects.filter(partner=self.foreign).order_by("pk").values())
             + list(MdfProof.objects.filter(request__partner=self.foreign).order_by("pk").values()),
             "own_budgets": list(MdfBudget.objects.filter(partner=self.own).order_by("pk").values()),
+            "foreign_sales": list(
+                SalesLine.objects.filter(partner__path__startswith=self.foreign.path).order_by("pk").values()
+            ),
             "catalogue": list(ProductLine.objects.order_by("pk").values())
             + list(Product.objects.order_by("pk").values()),
             # Not last_used_at: a key records its own use.

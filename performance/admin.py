@@ -1,0 +1,38 @@
+"""The admin shows every performance table, read-only: snapshots are written only by
+performance.services.snapshots_compute (which records who and when), and satisfaction scores by
+customer_satisfaction_set (which records the history)."""
+
+from django.contrib import admin
+
+from prm.admin import ReadOnlyAdminMixin
+
+from .models import CustomerSatisfaction, KpiSnapshot, PeriodComputation, SnapshotRun
+
+
+@admin.register(KpiSnapshot)
+class KpiSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["period", "kpi", "partner", "region", "value", "computed_at"]
+    list_filter = ["kpi", "period"]
+    search_fields = ["partner__code", "partner__name", "region__code", "region__name"]
+    list_select_related = ["partner", "region"]
+
+
+@admin.register(SnapshotRun)
+class SnapshotRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["period", "started_at", "finished_at", "computed_by", "rows"]
+    list_filter = ["period"]
+    list_select_related = ["computed_by"]
+
+
+@admin.register(PeriodComputation)
+class PeriodComputationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["period", "current_run", "computations"]
+    list_select_related = ["current_run"]
+
+
+@admin.register(CustomerSatisfaction)
+class CustomerSatisfactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["period", "partner", "score", "entered_by", "entered_at"]
+    list_filter = ["period"]
+    search_fields = ["partner__code", "partner__name"]
+    list_select_related = ["partner", "entered_by"]

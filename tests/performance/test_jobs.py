@@ -1,0 +1,65 @@
+"""The nightly job and `manage.py compute_scorecards` go through the same service and are
+recorded."""
+
+from datetime import date
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from performance import tasks
+from performance.models import KpiSnapshot, SnapshotRun
+from prm.models import JobRun
+from prm.periods import Period
+
+from .world import MONTH, build
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_task_computes_a_month_and_records_the_run():
+    build()
+    result = tasks.kpi_snapshots_compute.apply(kwargs={"period": MONTH}).get()
+
+    job = JobRun.objects.get(job="performance.kpi_snapshots_compute")
+    rows = KpiSnapshot.objects.filter(period=MONTH).count()
+    assert result == {MONTH: rows}
+    assert (job.status, job.rows_written) == (JobRun.Status.SUCCEEDED, rows)
+    assert SnapshotRun.objects.get().job_run == job
+
+
+def test_a_bad_period_fails_the_run_with_its_reason():
+    with pytest.raises(Exception):  # noqa: B017 - the task re-raises; the run keeps the reason
+        tasks.kpi_snapshots_compute.apply(kwargs={"period": "2026-Q1"}).get()
+    job = JobRun.objects.get(job="performance.kpi_snapshots_compute")
+    assert job.status == JobRun.Status.FAILED
+    assert "month" in job.error
+
+
+def test_the_nightly_run_refreshes_this_month_and_closes_the_last_on_the_first():
+    assert tasks.months_to_compute(date(2026, 10, 15)) == [Period.month(2026, 10)]
+    assert tasks.months_to_compute(date(2026, 1, 1)) == [Period.month(2025, 12), Period.month(2026, 1)]
+
+
+def test_the_job_is_scheduled_every_night():
+    entry = settings.CELERY_BEAT_SCHEDULE["performance-kpi-snapshots-compute"]
+    assert entry["task"] == "performance.tasks.kpi_snapshots_compute"
+    assert entry["schedule"] == 24 * 60 * 60
+
+
+def test_the_command_computes_the_month_and_says_scorecards_come_later():
+    build()
+    out = StringIO()
+    call_command("compute_scorecards", "--period", MONTH, stdout=out)
+    rows = KpiSnapshot.objects.filter(period=MONTH).count()
+    assert rows > 0
+    assert out.getvalue().strip() == f"Computed {rows} KPI snapshots for {MONTH}. Scorecards are not computed yet."
+    assert JobRun.objects.get(job="performance.compute_scorecards").rows_written == rows
+
+
+@pytest.mark.parametrize("period", ["2026-Q4", "October"])
+def test_the_command_refuses_anything_but_a_month(period):
+    with pytest.raises(CommandError):
+        call_command("compute_scorecards", "--period", period, stdout=StringIO())
+    assert not KpiSnapshot.objects.exists()
