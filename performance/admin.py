@@ -1,12 +1,22 @@
 """The admin shows every performance table, read-only: snapshots are written only by
 performance.services.snapshots_compute (which records who and when), and satisfaction scores by
-customer_satisfaction_set (which records the history)."""
+customer_satisfaction_set (which records the history), scorecards only by scorecards_compute
+and templates by scorecard_template_save (which checks the weights add up to 100)."""
 
 from django.contrib import admin
 
 from prm.admin import ReadOnlyAdminMixin
 
-from .models import CustomerSatisfaction, KpiSnapshot, PeriodComputation, SnapshotRun
+from .models import (
+    CustomerSatisfaction,
+    KpiSnapshot,
+    PeriodComputation,
+    RegionScorecard,
+    Scorecard,
+    ScorecardItem,
+    ScorecardTemplate,
+    SnapshotRun,
+)
 
 
 @admin.register(KpiSnapshot)
@@ -36,3 +46,39 @@ class CustomerSatisfactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["period"]
     search_fields = ["partner__code", "partner__name"]
     list_select_related = ["partner", "entered_by"]
+
+
+class ScorecardItemInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ScorecardItem
+    fields = ["kpi", "weight", "floor", "target"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(ScorecardTemplate)
+class ScorecardTemplateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "is_default", "is_active", "updated_at"]
+    inlines = [ScorecardItemInline]
+
+
+@admin.register(Scorecard)
+class ScorecardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["period", "partner", "score", "grade", "rank_in_region", "rank_in_tier", "template", "computed_at"]
+    list_filter = ["period", "grade"]
+    search_fields = ["partner__code", "partner__name"]
+    list_select_related = ["partner", "template"]
+
+
+@admin.register(RegionScorecard)
+class RegionScorecardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["period", "region", "score", "grade", "partners", "revenue", "computed_at"]
+    list_filter = ["period", "grade"]
+    search_fields = ["region__code", "region__name"]
+    list_select_related = ["region"]
+
+
+@admin.register(ScorecardItem)
+class ScorecardItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["template", "kpi", "weight", "floor", "target"]
+    list_filter = ["template", "kpi"]
+    list_select_related = ["template"]

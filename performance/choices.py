@@ -24,3 +24,18 @@ class Kpi(models.TextChoices):
     INCENTIVE_SPEND = "incentive_spend", _("Incentives paid")
     INCENTIVE_RETURN = "incentive_return", _("Incentive return")
     CUSTOMER_SATISFACTION = "customer_satisfaction", _("Customer satisfaction")
+
+
+class Grade(models.TextChoices):
+    """A scorecard's grade from its score (performance.scoring.grade)."""
+
+    A = "A", _("A (85 and above)")
+    B = "B", _("B (70 to under 85)")
+    C = "C", _("C (55 to under 70)")
+    D = "D", _("D (under 55)")
+
+
+# KPIs a scorecard template can score: every KPI but the supporting figures.
+SCORABLE_KPIS = tuple(kpi for kpi in Kpi if kpi not in (Kpi.REVENUE_TARGET, Kpi.INCENTIVE_SPEND))
+# KPIs where less is better: their floor lies above their target (see performance.scoring).
+LOWER_IS_BETTER_KPIS = (Kpi.CROSS_TERRITORY_SHARE,)

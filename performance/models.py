@@ -19,7 +19,7 @@ from partners.models import Partner, Region
 from prm.periods import Period, PeriodField
 from prm.tenancy import TenantQuerySet
 
-from .choices import Kpi
+from .choices import Grade, Kpi
 
 
 class MonthFields(models.Model):
@@ -206,3 +206,125 @@ class CustomerSatisfaction(MonthFields):
 
     def __str__(self):
         return f"{self.partner} {self.period}: {self.score}"
+
+
+class ScorecardTemplate(models.Model):
+    """A way of scoring partners: its items say which KPIs count, how much, and what floor and
+    target they are scored against. Exactly one template is the default, the one the monthly
+    computation uses. Written by performance.services.scorecard_template_save."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    is_default = models.BooleanField(_("default"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("scorecard template")
+        verbose_name_plural = _("scorecard templates")
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="scorecard_template_one_default"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_default=False) | Q(is_active=True), name="scorecard_template_default_is_active"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ScorecardItem(models.Model):
+    """One KPI of a template: its weight (the template's weights sum to 100), the value that
+    scores 0 (floor) and the value that scores 100 (target). For a lower-is-better KPI the floor
+    is above the target (performance.scoring)."""
+
+    template = models.ForeignKey(
+        ScorecardTemplate, verbose_name=_("template"), on_delete=models.CASCADE, related_name="items"
+    )
+    kpi = models.CharField(_("KPI"), max_length=32, choices=Kpi.choices)
+    weight = models.DecimalField(_("weight"), max_digits=5, decimal_places=2)
+    floor = models.DecimalField(_("floor"), max_digits=20, decimal_places=6, help_text=_("This value scores 0."))
+    target = models.DecimalField(_("target"), max_digits=20, decimal_places=6, help_text=_("This value scores 100."))
+
+    class Meta:
+        verbose_name = _("scorecard item")
+        verbose_name_plural = _("scorecard items")
+        ordering = ["template", "-weight", "kpi"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "kpi"], name="scorecard_item_unique_kpi"),
+            models.CheckConstraint(condition=Q(weight__gt=0, weight__lte=100), name="scorecard_item_weight_0_100"),
+            models.CheckConstraint(condition=~Q(floor=models.F("target")), name="scorecard_item_floor_not_target"),
+        ]
+
+    def __str__(self):
+        return f"{self.template} {self.kpi} {self.weight}"
+
+    @property
+    def lower_is_better(self):
+        return self.floor > self.target
+
+
+class ScorecardQuerySet(TenantQuerySet):
+    """Staff see every scorecard; a partner's users see their own partner's."""
+
+    partner_lookup = "partner"
+
+
+class Scorecard(MonthFields):
+    """A partner's score for a month under a template, its grade and its ranks among the
+    partners of its primary region and of its tier (1 is the best; equal scores share a rank).
+    Written only by performance.services.scorecards_compute, which replaces a month's cards."""
+
+    partner = models.ForeignKey(Partner, verbose_name=_("partner"), on_delete=models.PROTECT, related_name="scorecards")
+    template = models.ForeignKey(
+        ScorecardTemplate, verbose_name=_("template"), on_delete=models.PROTECT, related_name="+"
+    )
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=2)
+    grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices)
+    rank_in_region = models.PositiveIntegerField(_("rank in region"), null=True, blank=True)
+    rank_in_tier = models.PositiveIntegerField(_("rank in tier"), null=True, blank=True)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    objects = ScorecardQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("scorecard")
+        verbose_name_plural = _("scorecards")
+        ordering = ["-period_start", "-score", "partner_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "period"], name="scorecard_unique_per_period"),
+            models.CheckConstraint(condition=Q(score__gte=0, score__lte=100), name="scorecard_score_0_100"),
+        ]
+        indexes = [models.Index(fields=["period", "grade"])]
+
+    def __str__(self):
+        return f"{self.partner} {self.period}: {self.score} ({self.grade})"
+
+
+class RegionScorecard(MonthFields):
+    """A region's score for a month: the revenue-weighted mean of the scores of the partners
+    whose primary region is the region or below it (`partners` of them, `revenue` in total)."""
+
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="scorecards")
+    template = models.ForeignKey(
+        ScorecardTemplate, verbose_name=_("template"), on_delete=models.PROTECT, related_name="+"
+    )
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=2)
+    grade = models.CharField(_("grade"), max_length=1, choices=Grade.choices)
+    partners = models.PositiveIntegerField(_("partners scored"))
+    revenue = models.DecimalField(_("revenue"), max_digits=18, decimal_places=2)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("region scorecard")
+        verbose_name_plural = _("region scorecards")
+        ordering = ["-period_start", "region__path"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "period"], name="region_scorecard_unique_per_period"),
+            models.CheckConstraint(condition=Q(score__gte=0, score__lte=100), name="region_scorecard_score_0_100"),
+        ]
+
+    def __str__(self):
+        return f"{self.region} {self.period}: {self.score} ({self.grade})"

@@ -1,5 +1,5 @@
-"""The nightly job and `manage.py compute_scorecards` go through the same service and are
-recorded."""
+"""The nightly job and `manage.py compute_scorecards` go through the same services (snapshots,
+then scorecards) and are recorded."""
 
 from datetime import date
 from io import StringIO
@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from performance import tasks
-from performance.models import KpiSnapshot, SnapshotRun
+from performance.models import KpiSnapshot, RegionScorecard, Scorecard, SnapshotRun
 from prm.models import JobRun
 from prm.periods import Period
 
@@ -18,14 +18,16 @@ from .world import MONTH, build
 pytestmark = pytest.mark.django_db
 
 
-def test_the_task_computes_a_month_and_records_the_run():
+def test_the_task_computes_a_month_then_its_scorecards_and_records_the_run():
     build()
     result = tasks.kpi_snapshots_compute.apply(kwargs={"period": MONTH}).get()
 
     job = JobRun.objects.get(job="performance.kpi_snapshots_compute")
     rows = KpiSnapshot.objects.filter(period=MONTH).count()
-    assert result == {MONTH: rows}
-    assert (job.status, job.rows_written) == (JobRun.Status.SUCCEEDED, rows)
+    assert result == {MONTH: {"snapshots": rows, "scorecards": 3, "region_scorecards": 4}}
+    assert Scorecard.objects.filter(period=MONTH).count() == 3
+    assert RegionScorecard.objects.filter(period=MONTH).count() == 4
+    assert (job.status, job.rows_written) == (JobRun.Status.SUCCEEDED, rows + 3 + 4)
     assert SnapshotRun.objects.get().job_run == job
 
 
@@ -48,14 +50,16 @@ def test_the_job_is_scheduled_every_night():
     assert entry["schedule"] == 24 * 60 * 60
 
 
-def test_the_command_computes_the_month_and_says_scorecards_come_later():
+def test_the_command_computes_the_month_and_its_scorecards():
     build()
     out = StringIO()
     call_command("compute_scorecards", "--period", MONTH, stdout=out)
     rows = KpiSnapshot.objects.filter(period=MONTH).count()
     assert rows > 0
-    assert out.getvalue().strip() == f"Computed {rows} KPI snapshots for {MONTH}. Scorecards are not computed yet."
-    assert JobRun.objects.get(job="performance.compute_scorecards").rows_written == rows
+    assert out.getvalue().strip() == (
+        f"Computed {rows} KPI snapshots, 3 partner scorecards and 4 region scorecards for {MONTH}."
+    )
+    assert JobRun.objects.get(job="performance.compute_scorecards").rows_written == rows + 3 + 4
 
 
 @pytest.mark.parametrize("period", ["2026-Q4", "October"])
@@ -63,3 +67,4 @@ def test_the_command_refuses_anything_but_a_month(period):
     with pytest.raises(CommandError):
         call_command("compute_scorecards", "--period", period, stdout=StringIO())
     assert not KpiSnapshot.objects.exists()
+    assert not Scorecard.objects.exists()

@@ -1,6 +1,6 @@
 """`python manage.py compute_scorecards --period 2026-10`: compute a month's performance figures
-through the same service as the scheduled job and the pages. Scorecards are not built yet: for
-now it computes the month's KPI snapshots, and says so."""
+through the same services as the scheduled job and the pages: the month's KPI snapshots, then
+its scorecards."""
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -8,11 +8,11 @@ from django.utils.translation import gettext as _
 
 from prm.jobs import job_run
 
-from ... import services
+from ...tasks import month_compute
 
 
 class Command(BaseCommand):
-    help = "Compute a month's KPI snapshots (scorecards come later)."
+    help = "Compute a month's KPI snapshots and then its scorecards."
 
     def add_arguments(self, parser):
         parser.add_argument("--period", required=True, help="The month, e.g. 2026-10.")
@@ -20,11 +20,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             with job_run("performance.compute_scorecards") as progress:
-                run = services.snapshots_compute(period=options["period"], job_run=progress.run)
-                progress.wrote(run.rows)
+                counts = month_compute(options["period"], progress)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
         self.stdout.write(
-            _("Computed %(rows)s KPI snapshots for %(period)s. Scorecards are not computed yet.")
-            % {"rows": run.rows, "period": run.period}
+            _(
+                "Computed %(snapshots)s KPI snapshots, %(scorecards)s partner scorecards and "
+                "%(region_scorecards)s region scorecards for %(period)s."
+            )
+            % {**counts, "period": options["period"]}
         )
