@@ -21,7 +21,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.db.models.functions import Length
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -29,10 +28,10 @@ from django.utils.translation import gettext as _
 from partners.choices import PartnerStatus
 from partners.models import PartnerContact, Region
 from partners.selectors import partner_admin_users
-from prm.audit import audit_record, diff, snapshot
+from prm.audit import acting_user, audit_record, diff, snapshot
 from prm.models import AuditEntry
 from prm.money import round_cents
-from prm.notifications import notify_many
+from prm.notifications import notify_many, page_url
 from prm.periods import Period
 from prm.roles import Role
 from prm.uploads import DOCUMENTS, validate_upload
@@ -167,13 +166,6 @@ def _move(agreement, status, by, *, reason="", **stamps):
     agreement.save(update_fields=["status", "updated_at", *stamps])
     _status_record(agreement, previous, by, reason)
     return agreement
-
-
-def _url(name, pk):
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:  # the page is not installed in this deployment
-        return ""
 
 
 # Numbers ------------------------------------------------------------------------------------
@@ -344,7 +336,7 @@ def agreement_create(
         start_date=start_date,
         end_date=end_date,
         status=AgreementStatus.DRAFT,
-        created_by=by if by is not None and by.is_authenticated and not getattr(by, "api_key", None) else None,
+        created_by=acting_user(by),
         **terms,
     )
     if "owner" not in terms:
@@ -571,7 +563,7 @@ def _notify_workflow(agreement, event, by, reason=""):
     active (they acknowledge it in the portal). The person who acted is not told."""
     params = {"number": agreement.number, "partner": agreement.partner.name, "reason": reason}
     owner = agreement.owner or agreement.partner.owner
-    staff_url = _url("agreements:agreement-detail", agreement.pk)
+    staff_url = page_url("agreements:agreement-detail", agreement.pk)
     texts = {
         "submitted": (
             lambda: _("Agreement %(number)s with %(partner)s waits for your approval") % params,
@@ -603,7 +595,7 @@ def _notify_workflow(agreement, event, by, reason=""):
                 "recipients": [user for user in _partner_admins(agreement.partner) if user.pk != acting],
                 "subject": subject,
                 "message": lambda: _("%(number)s is now in force. Read it in the portal and acknowledge it.") % params,
-                "url": _url("portal-agreements:detail", agreement.pk),
+                "url": page_url("portal-agreements:detail", agreement.pk),
             }
         )
     notify_many(notices)
@@ -644,7 +636,7 @@ def agreement_approve(*, agreement, by):
         )
     _check_partner_open(agreement)
     _check_exclusivity(agreement)
-    actor = by if by is not None and by.is_authenticated and not getattr(by, "api_key", None) else None
+    actor = acting_user(by)
     _move(agreement, AgreementStatus.ACTIVE, by, approved_by=actor, approved_at=timezone.now())
     predecessor = agreement.predecessor
     if agreement.is_amendment and predecessor is not None and predecessor.status in AgreementStatus.IN_FORCE:
@@ -953,7 +945,7 @@ def region_target_set(*, region, period, by, revenue=None, units=None, product_l
     before = snapshot(target, ("revenue", "units")) if target else {"revenue": None, "units": None}
     target = target or RegionTarget(region=region, period=period.code, product_line=product_line)
     target.revenue, target.units = revenue, units
-    target.set_by = by if by is not None and by.is_authenticated and not getattr(by, "api_key", None) else None
+    target.set_by = acting_user(by)
     _save(target)
     changes = diff(before, snapshot(target, ("revenue", "units")))
     if created or changes:
@@ -1133,7 +1125,7 @@ def document_add(*, agreement, by, file, kind, visible_to_partner=True):
         content_type=content_type,
         size=file.size,
         visible_to_partner=bool(visible_to_partner),
-        uploaded_by=by if by is not None and by.is_authenticated and not getattr(by, "api_key", None) else None,
+        uploaded_by=acting_user(by),
     )
     document.file.save(name, file, save=False)
     document.save()
@@ -1248,7 +1240,7 @@ def _send_reminders(today):
                     "recipients": [manager],
                     "subject": subject,
                     "message": message,
-                    "url": _url("agreements:agreement-detail", agreement.pk),
+                    "url": page_url("agreements:agreement-detail", agreement.pk),
                     "dedupe_key": key,
                 }
             )
@@ -1258,7 +1250,7 @@ def _send_reminders(today):
                     "recipients": admins[agreement.partner_id],
                     "subject": subject,
                     "message": message,
-                    "url": _url("portal-agreements:detail", agreement.pk),
+                    "url": page_url("portal-agreements:detail", agreement.pk),
                     "dedupe_key": key,
                 }
             )

@@ -16,7 +16,6 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Q, Sum, Value, When
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,11 +23,11 @@ from agreements.choices import AgreementStatus
 from partners.choices import PartnerStatus
 from partners.models import Partner
 from partners.selectors import partner_admin_users
-from prm.audit import audit_record, diff, snapshot
+from prm.audit import acting_user, audit_record, diff, snapshot
 from prm.jobs import job_queue
 from prm.models import AuditEntry
 from prm.money import round_cents, to_decimal
-from prm.notifications import notify_many
+from prm.notifications import notify_many, page_url
 from prm.periods import Period
 from prm.uploads import DOCUMENTS, validate_upload
 from sales.models import SalesLine
@@ -738,18 +737,6 @@ def statement_cancel(*, statement, by):
 REQUEST_FIELDS = ("title", "activity_type", "plan", "start_date", "end_date", "requested_amount")
 
 
-def _actor(by):
-    """The user to record as having acted (an API key acts as nobody in particular)."""
-    return by if by is not None and by.is_authenticated and not getattr(by, "api_key", None) else None
-
-
-def _url(name, pk):
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:  # the page is not installed in this deployment
-        return ""
-
-
 def _cents(value, field, *, positive=False):
     amount = _money(value, field)
     if amount != round_cents(amount):
@@ -807,7 +794,7 @@ def budget_set(*, partner, period, allocated, by, note=None):
             allocated=allocated,
             source=BudgetSource.MANUAL,
             note=(note or "")[:300],
-            created_by=_actor(by),
+            created_by=acting_user(by),
         )
         audit_record(
             instance=budget, action=AuditEntry.Action.CREATE, by=by, changes={"allocated": [None, str(allocated)]}
@@ -888,7 +875,7 @@ def budgets_allocate_from_tiers(*, period, by=None):
                         source=BudgetSource.TIER,
                         basis_revenue=base,
                         allowance_percent=percent,
-                        created_by=_actor(by),
+                        created_by=acting_user(by),
                     )
                 )
             else:
@@ -950,7 +937,7 @@ def mdf_request_create(*, by, budget, title, activity_type, plan, start_date, en
         },
         budget,
     )
-    request = MdfRequest(partner=budget.partner, budget=budget, created_by=_actor(by), **values)
+    request = MdfRequest(partner=budget.partner, budget=budget, created_by=acting_user(by), **values)
     _check_request_dates(request)
     request.full_clean()
     request.save()
@@ -1045,13 +1032,13 @@ def _mdf_notify(request, event, by, reason=""):
     subject, message = texts[event]
     if event in ("submitted", "claimed"):
         recipients = selectors.mdf_deciders(request.partner)
-        url = _url("incentives:mdf-request-detail", request.pk)
+        url = page_url("incentives:mdf-request-detail", request.pk)
     else:
         # The partner's admins, and whoever in the portal drafted the request.
         recipients = partner_admin_users(request.partner)
         if request.created_by is not None and not request.created_by.is_staff and request.created_by.is_active:
             recipients = [*recipients, request.created_by]
-        url = _url("portal-incentives:mdf-request-detail", request.pk)
+        url = page_url("portal-incentives:mdf-request-detail", request.pk)
     acting = getattr(by, "pk", None)
     notify_many(
         [
@@ -1116,7 +1103,7 @@ def mdf_request_approve(*, request, by, approved_amount=None, note=""):
         by,
         approved_amount=amount,
         decided_at=timezone.now(),
-        decided_by=_actor(by),
+        decided_by=acting_user(by),
         decision_note=(note or "").strip()[:500],
     )
     _mdf_notify(request, "approved", by)
@@ -1132,7 +1119,12 @@ def mdf_request_reject(*, request, by, reason):
     if not reason:
         raise ValidationError({"reason": _("Say why the request is rejected.")})
     _mdf_move(
-        request, MdfStatus.REJECTED, by, decided_at=timezone.now(), decided_by=_actor(by), decision_note=reason[:500]
+        request,
+        MdfStatus.REJECTED,
+        by,
+        decided_at=timezone.now(),
+        decided_by=acting_user(by),
+        decision_note=reason[:500],
     )
     _mdf_notify(request, "rejected", by, reason=reason)
     return request
@@ -1169,7 +1161,7 @@ def _store_proof(request, by, file, name, content_type):
     """Save a validated proof file. Called only once everything else has been checked, so that a
     refused request leaves no file behind in storage."""
     proof = MdfProof(
-        request=request, original_name=name, content_type=content_type, size=file.size, uploaded_by=_actor(by)
+        request=request, original_name=name, content_type=content_type, size=file.size, uploaded_by=acting_user(by)
     )
     proof.file.save(name, file, save=False)
     proof.save()

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from prm.audit import audit_record
+from prm.audit import acting_user, audit_record
 from prm.models import AuditEntry
 from prm.periods import Period, PeriodKind
 from prm.roles import can_write_as_staff, is_integration
@@ -65,13 +65,6 @@ def _month(value, field="period"):
     return period
 
 
-def _actor(by):
-    """The user to record: a person, never an API key's stand-in."""
-    if by is None or getattr(by, "api_key", None) is not None or not getattr(by, "is_authenticated", False):
-        return None
-    return by
-
-
 def _lock_month(month):
     """The month's PeriodComputation row, created if missing and locked until the end of the
     transaction: computations of one month (snapshots, scorecards) take turns on it."""
@@ -90,7 +83,7 @@ def snapshots_compute(*, period, by=None, job_run=None):
     month = _month(period)
     with transaction.atomic():
         computation = _lock_month(month)
-        run = SnapshotRun.objects.create(period=month.code, computed_by=_actor(by), job_run=job_run)
+        run = SnapshotRun.objects.create(period=month.code, computed_by=acting_user(by), job_run=job_run)
         values = kpis.compute_month(month)
         now = timezone.now()
         KpiSnapshot.objects.filter(period=month.code).delete()
@@ -141,11 +134,11 @@ def customer_satisfaction_set(*, partner, period, score, by=None):
         entry, created = CustomerSatisfaction.objects.select_for_update().get_or_create(
             partner=partner,
             period=month.code,
-            defaults={"period_start": month.start, "score": score, "entered_by": _actor(by)},
+            defaults={"period_start": month.start, "score": score, "entered_by": acting_user(by)},
         )
         before = None if created else str(entry.score)
         if not created:
-            entry.score, entry.entered_by = score, _actor(by)
+            entry.score, entry.entered_by = score, acting_user(by)
             entry.save()
         audit_record(
             instance=entry,

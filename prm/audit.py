@@ -49,3 +49,11 @@ def history_for(instance):
     return AuditEntry.objects.filter(object_type=instance._meta.label_lower, object_id=str(instance.pk)).select_related(
         "actor"
     )
+
+
+def acting_user(by):
+    """The person to record as having acted (created_by, uploaded_by...): None for the system
+    (`by=None`) and for an API key, whose principal is not a user (see prm.api.authentication)."""
+    if by is None or getattr(by, "api_key", None) is not None or not getattr(by, "is_authenticated", False):
+        return None
+    return by

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from .audit import acting_user
 from .models import JobRun
 
 
@@ -32,10 +33,7 @@ class JobProgress:
 def job_queue(name, *, by=None, params=None):
     """Record a run about to be sent to the worker, so the page that started it can show it
     queued, then running, then done. Pass its id to the task, which calls `job_run(name, run_id=...)`."""
-    user = (
-        by if by is not None and getattr(by, "is_authenticated", False) and not getattr(by, "api_key", None) else None
-    )
-    return JobRun.objects.create(job=name, status=JobRun.Status.QUEUED, params=params or {}, started_by=user)
+    return JobRun.objects.create(job=name, status=JobRun.Status.QUEUED, params=params or {}, started_by=acting_user(by))
 
 
 @contextmanager

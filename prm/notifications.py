@@ -12,6 +12,7 @@ import logging
 from django.conf import settings
 from django.core.mail import get_connection, send_mail
 from django.db import transaction
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 
@@ -118,3 +119,11 @@ def unread_count(request):
     return {
         "unread_notifications": SimpleLazyObject(lambda: notifications_for(user).filter(read_at__isnull=True).count())
     }
+
+
+def page_url(name, *args):
+    """The link a notification carries, or "" when the page is not installed in this deployment."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""

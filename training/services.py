@@ -20,7 +20,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -29,7 +28,7 @@ from partners.choices import PartnerStatus
 from partners.models import PartnerContact
 from prm.audit import audit_record, diff, snapshot
 from prm.models import AuditEntry
-from prm.notifications import notify_many
+from prm.notifications import notify_many, page_url
 from prm.roles import Role
 from prm.uploads import COURSE_MATERIALS, validate_upload
 
@@ -83,13 +82,6 @@ def _apply(instance, data, allowed):
 
 def _moment(value):
     return date_format(timezone.localtime(value), "DATETIME_FORMAT")
-
-
-def _url(name, *args):
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:  # the page is not installed in this deployment
-        return ""
 
 
 def _audit_rows(model, rows, changes_of):
@@ -366,7 +358,7 @@ def session_cancel(*, session, by):
                 "recipients": people + [user for partner_id in admins for user in admins[partner_id]],
                 "subject": subject,
                 "message": message,
-                "url": _url("portal-training:course", session.course_id),
+                "url": page_url("portal-training:course", session.course_id),
                 "dedupe_key": f"training.session_cancelled:{session.pk}",
             }
         ]
@@ -652,7 +644,7 @@ def _send_reminders(today):
                 "recipients": [person, *admins[record.contact.partner_id]],
                 "subject": subject,
                 "message": message,
-                "url": _url("portal-training:certifications"),
+                "url": page_url("portal-training:certifications"),
                 "dedupe_key": f"training.expiry:{record.pk}:{window}",
             }
         )
