@@ -39,3 +39,42 @@ class Grade(models.TextChoices):
 SCORABLE_KPIS = tuple(kpi for kpi in Kpi if kpi not in (Kpi.REVENUE_TARGET, Kpi.INCENTIVE_SPEND))
 # KPIs where less is better: their floor lies above their target (see performance.scoring).
 LOWER_IS_BETTER_KPIS = (Kpi.CROSS_TERRITORY_SHARE,)
+
+
+class FlagRuleCode(models.TextChoices):
+    """The rules that flag an underperforming region (performance.flags). Each has one row in
+    FlagRule holding its threshold, editable by staff."""
+
+    ATTAINMENT = "attainment_below", _("Target attainment below the threshold")
+    SCORE = "score_below", _("Region score below the threshold")
+    DECLINE = "revenue_decline", _("Revenue fell month over month, several months in a row")
+    CROSS_TERRITORY = "cross_territory_above", _("Cross-territory sales share above the threshold")
+
+
+class FlagStatus(models.TextChoices):
+    """Where a region flag stands: open → acknowledged → action plan → resolved."""
+
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    ACTION_PLAN = "action_plan", _("Action plan")
+    RESOLVED = "resolved", _("Resolved")
+
+
+# The moves a flag may make (performance.services.flag_move).
+FLAG_TRANSITIONS = {
+    FlagStatus.OPEN: (FlagStatus.ACKNOWLEDGED,),
+    FlagStatus.ACKNOWLEDGED: (FlagStatus.ACTION_PLAN,),
+    FlagStatus.ACTION_PLAN: (FlagStatus.ACTION_PLAN, FlagStatus.RESOLVED),
+    FlagStatus.RESOLVED: (),
+}
+
+
+class Measure(models.TextChoices):
+    """What an action plan does about a flagged region."""
+
+    TRAINING = "training", _("More training")
+    MARKET_SUPPORT = "market_support", _("More market support")
+    INCENTIVES = "incentives", _("Adjust incentives")
+    RECRUIT = "recruit", _("Recruit partners")
+    REPLACE = "replace", _("Replace a partner")
+    OTHER = "other", _("Other")

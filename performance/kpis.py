@@ -161,6 +161,8 @@ class Figures:
         "spend",
     )
 
+    COUNTS = ("customers", "certified", "passed", "finished")
+
     def add(self, other):
         for name in self.SUMMED:
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -207,16 +209,30 @@ def _dates(period):
     return Q(sold_on__gte=period.start, sold_on__lte=period.end)
 
 
-def _partners(month):
-    """{partner_id: region path} of the partners computed for the month."""
+def area_scope(path, others=()):
+    """The partners of one area, for computing a month in parts (performance.tasks): those whose
+    primary region is at or below `path`, or, with `path` None, those under none of `others`
+    (the areas' paths) and those without a region. A Q over Partner."""
+    if path is not None:
+        return Q(region__path__startswith=path)
+    scope = Q()
+    for other in others:
+        scope &= ~Q(region__path__startswith=other)
+    return Q(region__isnull=True) | scope
+
+
+def _partners(month, scope=None):
+    """{partner_id: region path} of the partners computed for the month (of `scope` only)."""
     sold = SalesLine.objects.filter(_dates(month), partner_id=OuterRef("pk"))
     partners = Partner.objects.filter(Q(status__in=COMPUTED_STATUSES) | Q(Exists(sold)))
+    if scope is not None:
+        partners = partners.filter(scope)
     return dict(partners.order_by().values_list("pk", "region__path"))
 
 
-def _sales(month):
+def _sales(month, scope=None):
     """One aggregate over the sales lines of the month, the month before and the same month last
-    year, per partner."""
+    year, per partner (of `scope` only)."""
     in_month, prev, last_year = _dates(month), _dates(month.previous()), _dates(month.same_period_last_year())
     inside = AgreementTerritory.objects.filter(agreement__partner_id=OuterRef("partner_id"), **_in_force(month)).filter(
         StartsWith(OuterRef("customer_region__path"), F("region__path"))
@@ -227,9 +243,11 @@ def _sales(month):
         min_unit_price__gt=OuterRef("unit_price"),
         **_in_force(month),
     )
+    lines = SalesLine.objects.filter(in_month | prev | last_year)
+    if scope is not None:
+        lines = lines.filter(partner__in=Partner.objects.filter(scope))
     return (
-        SalesLine.objects.filter(in_month | prev | last_year)
-        .order_by()
+        lines.order_by()
         .values("partner_id")
         .annotate(
             revenue=Sum("amount", filter=in_month),
@@ -340,12 +358,13 @@ def _scores(month):
 # Computing a month ----------------------------------------------------------------------------
 
 
-def partner_figures(month):
-    """{partner_id: Figures} and {partner_id: region path} for the month: eleven queries."""
-    paths = _partners(month)
+def partner_figures(month, scope=None):
+    """{partner_id: Figures} and {partner_id: region path} for the month (the partners of
+    `scope`, an area_scope, or all): eleven queries."""
+    paths = _partners(month, scope)
     figures = {pk: Figures() for pk in paths}
     territories = _with_territory(month)
-    for row in _sales(month):
+    for row in _sales(month, scope):
         figure = figures.get(row["partner_id"])
         if figure is None:
             continue
@@ -393,12 +412,47 @@ def region_figures(month, figures, paths):
     return dict(regions)
 
 
-def compute_month(period):
+def figures_to_json(figures, paths):
+    """The partner figures of a month (or of one area of it) as JSON-safe data, for a Celery
+    task to hand to the one that finishes the month; exact decimals as strings."""
+    rows = []
+    for pk, figure in figures.items():
+        row = {name: str(getattr(figure, name)) for name in Figures.SUMMED}
+        row.update(
+            id=pk,
+            path=paths.get(pk),
+            has_territory=figure.has_territory,
+            target=None if figure.target is None else str(figure.target),
+            scores=[str(score) for score in figure.scores],
+        )
+        rows.append(row)
+    return rows
+
+
+def figures_from_json(parts):
+    """({partner_id: Figures}, {partner_id: path}) from the parts figures_to_json made."""
+    figures, paths = {}, {}
+    for rows in parts:
+        for row in rows:
+            figure = Figures(has_territory=row["has_territory"], scores=[Decimal(s) for s in row["scores"]])
+            for name in Figures.SUMMED:
+                setattr(
+                    figure,
+                    name,
+                    int(row[name]) if name in ("customers", "certified", "passed", "finished") else Decimal(row[name]),
+                )
+            figure.target = None if row["target"] is None else Decimal(row["target"])
+            figures[row["id"]], paths[row["id"]] = figure, row["path"]
+    return figures, paths
+
+
+def compute_month(period, figures=None):
     """[(partner_id, region_id, kpi, value)] for every partner and region computed in the month
     (see the module's rules), empty KPIs left out. Twelve queries whatever the numbers of
-    partners, regions and sales lines."""
+    partners, regions and sales lines. `figures`, when given, are the month's partner figures
+    already read (per area, by performance.tasks), as ({partner_id: Figures}, {id: path})."""
     month = as_month(period)
-    figures, paths = partner_figures(month)
+    figures, paths = figures if figures is not None else partner_figures(month)
     rows = []
     for pk, figure in sorted(figures.items()):
         rows.extend((pk, None, kpi, value) for kpi, value in figure.kpis().items())

@@ -13,13 +13,14 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from partners.models import Partner, Region
 from prm.periods import Period, PeriodField
 from prm.tenancy import TenantQuerySet
 
-from .choices import Grade, Kpi
+from .choices import FlagRuleCode, FlagStatus, Grade, Kpi, Measure
 
 
 class MonthFields(models.Model):
@@ -328,3 +329,103 @@ class RegionScorecard(MonthFields):
 
     def __str__(self):
         return f"{self.region} {self.period}: {self.score} ({self.grade})"
+
+
+class FlagRule(models.Model):
+    """One rule that flags an underperforming region and its threshold, editable by staff
+    (performance.services.flag_rule_save). For `revenue_decline` the threshold is the number of
+    consecutive months of falling revenue. Rows for every rule come from a data migration."""
+
+    code = models.CharField(_("rule"), max_length=32, choices=FlagRuleCode.choices, unique=True)
+    threshold = models.DecimalField(_("threshold"), max_digits=12, decimal_places=4)
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("flag rule")
+        verbose_name_plural = _("flag rules")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.get_code_display()
+
+
+class RegionFlagQuerySet(models.QuerySet):
+    """Flags are the channel team's: staff see them all, partner users none."""
+
+    def visible_to(self, user):
+        return self if user.is_authenticated and user.is_staff else self.none()
+
+
+class RegionFlag(MonthFields):
+    """A region found underperforming in a month: the rules that fired with their figures and
+    the partners that contribute most (`findings`, see performance.flags), and the team's
+    response: open → acknowledged → action plan (measures, owner, due date) → resolved.
+    Re-evaluating the month updates the findings and keeps the workflow; a flag whose rules no
+    longer fire stays, marked `is_firing=False`."""
+
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="flags")
+    status = models.CharField(_("status"), max_length=20, choices=FlagStatus.choices, default=FlagStatus.OPEN)
+    findings = models.JSONField(_("findings"), default=list)
+    rules = models.JSONField(_("rules fired"), default=list, help_text=_("The codes of the rules that fired."))
+    is_firing = models.BooleanField(_("rules still fire"), default=True)
+    opened_at = models.DateTimeField(_("opened at"))
+    evaluated_at = models.DateTimeField(_("evaluated at"))
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acknowledged by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    measures = models.JSONField(_("measures"), default=list, blank=True)
+    plan = models.TextField(_("action plan"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_region_flags",
+    )
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolution = models.TextField(_("resolution"), blank=True)
+
+    objects = RegionFlagQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("region flag")
+        verbose_name_plural = _("region flags")
+        ordering = ["-period_start", "region__path"]
+        constraints = [models.UniqueConstraint(fields=["region", "period"], name="region_flag_unique_per_period")]
+        indexes = [models.Index(fields=["status", "period_start"])]
+
+    def __str__(self):
+        return f"{self.region} {self.period} ({self.get_status_display()})"
+
+    def get_absolute_url(self):
+        return reverse("performance:flag-detail", args=[self.pk])
+
+    @property
+    def measure_labels(self):
+        labels = dict(Measure.choices)
+        return [labels.get(code, code) for code in self.measures]

@@ -11,6 +11,11 @@
 - `scorecard_template_save` validates and saves a template with its items (weights sum to
   100) and makes it the default when asked.
 - `customer_satisfaction_set` enters (or replaces) a partner's score for a month.
+- `month_compute` runs all of a month (snapshots, scorecards, flags) in one transaction;
+  `month_run_start` queues it for a page or the API (performance.tasks.month_run).
+- `flags_evaluate` writes the month's region flags (rules: performance.flags), keeping their
+  workflow; `flag_acknowledge`, `flag_plan`, `flag_resolve` move a flag; `flag_rule_save`
+  edits a rule's threshold.
 """
 
 from collections import defaultdict
@@ -22,17 +27,20 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partners.models import Region
 from prm.audit import acting_user, audit_record
 from prm.models import AuditEntry
 from prm.periods import Period, PeriodKind
 from prm.roles import can_write_as_staff, is_integration
 
-from . import kpis, scoring
-from .choices import LOWER_IS_BETTER_KPIS, SCORABLE_KPIS, Kpi
+from . import flags, kpis, scoring
+from .choices import FLAG_TRANSITIONS, LOWER_IS_BETTER_KPIS, SCORABLE_KPIS, FlagRuleCode, FlagStatus, Kpi, Measure
 from .models import (
     CustomerSatisfaction,
+    FlagRule,
     KpiSnapshot,
     PeriodComputation,
+    RegionFlag,
     RegionScorecard,
     Scorecard,
     ScorecardItem,
@@ -72,19 +80,20 @@ def _lock_month(month):
     return PeriodComputation.objects.select_for_update().get(period=month.code)
 
 
-def snapshots_compute(*, period, by=None, job_run=None):
+def snapshots_compute(*, period, by=None, job_run=None, figures=None):
     """Compute the KPIs of the month `period` for every partner and region and replace that
     month's snapshots atomically. Returns the SnapshotRun (who, when, rows written).
 
     The month's PeriodComputation row is created if missing and then locked for the whole
     computation: a second run of the same month waits and then computes from the data as it is
-    then, replacing the first run's rows (never adding to them)."""
+    then, replacing the first run's rows (never adding to them). `figures`: the month's partner
+    figures when already read in parts (performance.tasks), see kpis.compute_month."""
     _require_writer(by)
     month = _month(period)
     with transaction.atomic():
         computation = _lock_month(month)
         run = SnapshotRun.objects.create(period=month.code, computed_by=acting_user(by), job_run=job_run)
-        values = kpis.compute_month(month)
+        values = kpis.compute_month(month, figures)
         now = timezone.now()
         KpiSnapshot.objects.filter(period=month.code).delete()
         KpiSnapshot.objects.bulk_create(
@@ -351,3 +360,306 @@ def scorecard_template_save(*, template, items, by=None):
             changes={"items": [before, _describe(rows)]},
         )
     return template
+
+
+# The whole month, and the runs that compute it ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthResult:
+    period: str
+    snapshots: int
+    scorecards: int
+    region_scorecards: int
+    flags_opened: int
+    flags_updated: int
+
+    def as_dict(self):
+        return {
+            "snapshots": self.snapshots,
+            "scorecards": self.scorecards,
+            "region_scorecards": self.region_scorecards,
+            "flags_opened": self.flags_opened,
+            "flags_updated": self.flags_updated,
+        }
+
+    @property
+    def rows(self):
+        return self.snapshots + self.scorecards + self.region_scorecards + self.flags_opened + self.flags_updated
+
+
+def month_compute(*, period, by=None, job_run=None, figures=None):
+    """Everything of a month, in one transaction under the month's lock: its KPI snapshots,
+    then its scorecards from them, then its region flags. What the nightly job, the period close,
+    the pages, the API and `compute_scorecards` all run (the first three through
+    performance.tasks.month_run). A fixed number of queries whatever the number of partners."""
+    _require_writer(by)
+    month = _month(period)
+    with transaction.atomic():
+        run = snapshots_compute(period=month, by=by, job_run=job_run, figures=figures)
+        cards = scorecards_compute(period=month, by=by)
+        opened, updated = flags_evaluate(period=month, by=by)
+    return MonthResult(month.code, run.rows, cards.scorecards, cards.region_scorecards, opened, updated)
+
+
+def month_run_start(*, period, by):
+    """Queue the computation of a month (performance.tasks.month_run) for someone on a page or
+    the API: checks the month now (a clear error, nothing queued) and returns the JobRun to
+    follow. A month after the current one is refused: it has no sales yet."""
+    _require_writer(by)
+    month = _month(period)
+    if month.start > timezone.localdate():
+        raise ValidationError({"period": _("%(period)s has not started yet.") % {"period": month.code}})
+    from prm.jobs import job_queue
+
+    from .tasks import JOB_NAME, month_run
+
+    run = job_queue(JOB_NAME, by=by, params={"period": month.code})
+    user = acting_user(by)
+    transaction.on_commit(lambda: month_run.delay(month.code, run_id=run.pk, by_id=user.pk if user else None))
+    return run
+
+
+# Region flags ------------------------------------------------------------------------------------
+
+
+def _flag_notices(flags, regions):
+    """Tell the managers of each newly flagged region (assigned to it or to a region above it)."""
+    from partners.models import ManagerRegion
+    from prm.notifications import notify_many, page_url
+
+    wanted = {region_id for flag in flags for region_id in flags_ancestors(regions[flag.region_id])}
+    managers = defaultdict(list)
+    for assignment in ManagerRegion.objects.filter(region_id__in=wanted, manager__is_active=True).select_related(
+        "manager"
+    ):
+        managers[assignment.region_id].append(assignment.manager)
+    notices = []
+    for flag in flags:
+        region = regions[flag.region_id]
+        params = {"region": region.name, "period": flag.period}
+        recipients = [user for region_id in flags_ancestors(region) for user in managers.get(region_id, [])]
+        notices.append(
+            {
+                "recipients": recipients,
+                "subject": lambda params=params: _("%(region)s is flagged as underperforming in %(period)s") % params,
+                "message": lambda params=params, rules=flag.rules: (
+                    _("Rules that fired: %(rules)s. Acknowledge the flag and agree an action plan.")
+                    % {**params, "rules": ", ".join(str(dict(FlagRuleCode.choices).get(rule, rule)) for rule in rules)}
+                ),
+                "url": page_url("performance:flag-detail", flag.pk),
+                "dedupe_key": f"region-flag-{flag.pk}",
+            }
+        )
+    notify_many(notices)
+
+
+def flags_ancestors(region):
+    return [int(part) for part in (region.path or "").strip("/").split("/") if part]
+
+
+def flags_evaluate(*, period, by=None):
+    """Evaluate the flag rules over the month's stored snapshots and scorecards
+    (performance.flags) and write the month's flags: a region the rules flag for the first time
+    gets an open flag and its managers are told; a flagged region keeps its flag and workflow
+    (acknowledged, action plan, resolved), only its findings change; a flag whose rules no longer
+    fire is kept and marked so. Under the month's lock: racing runs take turns and never
+    duplicate a flag. (opened, updated)."""
+    _require_writer(by)
+    month = _month(period)
+    with transaction.atomic():
+        _lock_month(month)
+        findings = flags.evaluate(month)
+        now = timezone.now()
+        existing = {flag.region_id: flag for flag in RegionFlag.objects.filter(period=month.code)}
+        new, changed = [], []
+        for region_id, fired in findings.items():
+            rules = [finding["rule"] for finding in fired]
+            flag = existing.get(region_id)
+            if flag is None:
+                new.append(
+                    RegionFlag(
+                        region_id=region_id,
+                        period=month.code,
+                        period_start=month.start,
+                        findings=fired,
+                        rules=rules,
+                        opened_at=now,
+                        evaluated_at=now,
+                    )
+                )
+            else:
+                flag.findings, flag.rules, flag.is_firing, flag.evaluated_at = fired, rules, True, now
+                changed.append(flag)
+        for region_id, flag in existing.items():
+            if region_id not in findings and flag.is_firing:
+                flag.findings, flag.rules, flag.is_firing, flag.evaluated_at = [], [], False, now
+                changed.append(flag)
+        RegionFlag.objects.bulk_create(new, batch_size=BATCH_SIZE)
+        RegionFlag.objects.bulk_update(
+            changed, ["findings", "rules", "is_firing", "evaluated_at"], batch_size=BATCH_SIZE
+        )
+        if new:
+            created = list(RegionFlag.objects.filter(period=month.code, region_id__in=[f.region_id for f in new]))
+            regions = {region.pk: region for region in Region.objects.filter(pk__in=[f.region_id for f in created])}
+            _flag_notices(created, regions)
+    return len(new), len(changed)
+
+
+def can_handle_flags(user):
+    return can_write_as_staff(user) or is_integration(user)
+
+
+def _flag_locked(flag, to, by):
+    if by is not None and not can_handle_flags(by):
+        raise PermissionDenied(_("Only a channel admin or a channel manager can work on region flags."))
+    flag = RegionFlag.objects.select_for_update().get(pk=flag.pk)
+    if to not in FLAG_TRANSITIONS[flag.status]:
+        raise ValidationError(
+            {
+                "status": _("A flag that is %(status)s cannot become %(to)s.")
+                % {"status": flag.get_status_display(), "to": FlagStatus(to).label}
+            }
+        )
+    return flag
+
+
+def _flag_record(flag, before, by, changes=None):
+    audit_record(
+        instance=flag,
+        action=AuditEntry.Action.UPDATE,
+        by=by,
+        changes={"status": [before, flag.status], **(changes or {})},
+    )
+
+
+@transaction.atomic
+def flag_acknowledge(*, flag, by):
+    """Open → acknowledged: someone has seen the flag and owns finding out why."""
+    flag = _flag_locked(flag, FlagStatus.ACKNOWLEDGED, by)
+    before = flag.status
+    flag.status, flag.acknowledged_at, flag.acknowledged_by = FlagStatus.ACKNOWLEDGED, timezone.now(), acting_user(by)
+    flag.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+    _flag_record(flag, before, by)
+    return flag
+
+
+def _clean_plan(measures, owner, due_date, plan, *, today):
+    errors = {}
+    measures = [str(code).strip() for code in (measures or []) if str(code).strip()]
+    unknown = [code for code in measures if code not in Measure.values]
+    if not measures:
+        errors["measures"] = _("Choose at least one measure.")
+    elif unknown:
+        errors["measures"] = _("Unknown measure: %(codes)s.") % {"codes": ", ".join(unknown)}
+    if owner is None:
+        errors["owner"] = _("Choose who owns the action plan.")
+    elif not (owner.is_active and owner.is_staff):
+        errors["owner"] = _("The owner must be an active member of the channel team.")
+    if due_date is None:
+        errors["due_date"] = _("Enter the date the plan is due.")
+    elif due_date < today:
+        errors["due_date"] = _("The due date cannot be in the past.")
+    plan = (plan or "").strip()
+    if Measure.OTHER in measures and not plan:
+        errors["plan"] = _("Describe the measure when you choose “Other”.")
+    if errors:
+        raise ValidationError(errors)
+    return list(dict.fromkeys(measures)), plan
+
+
+@transaction.atomic
+def flag_plan(*, flag, measures, owner, due_date, plan="", by):
+    """Acknowledged → action plan, or change the plan: the measures (from Measure, at least
+    one), the owner (an active member of the channel team), the due date (not in the past) and
+    a description (required with "Other")."""
+    flag = _flag_locked(flag, FlagStatus.ACTION_PLAN, by)
+    measures, plan = _clean_plan(measures, owner, due_date, plan, today=timezone.localdate())
+    before = flag.status
+    old = [flag.measures, flag.owner_id, str(flag.due_date) if flag.due_date else None, flag.plan]
+    flag.status, flag.measures, flag.owner, flag.due_date, flag.plan = (
+        FlagStatus.ACTION_PLAN,
+        measures,
+        owner,
+        due_date,
+        plan,
+    )
+    flag.save(update_fields=["status", "measures", "owner", "due_date", "plan"])
+    _flag_record(flag, before, by, {"plan": [old, [measures, owner.pk, str(due_date), plan]]})
+    if owner != acting_user(by):
+        from prm.notifications import notify, page_url
+
+        params = {"region": flag.region.name, "period": flag.period, "due": due_date.isoformat()}
+        notify(
+            recipients=[owner],
+            subject=lambda: _("You own the action plan for %(region)s (%(period)s)") % params,
+            message=lambda: _("The plan is due on %(due)s.") % params,
+            url=page_url("performance:flag-detail", flag.pk),
+        )
+    return flag
+
+
+@transaction.atomic
+def flag_resolve(*, flag, resolution, by):
+    """Action plan → resolved, saying what was done."""
+    flag = _flag_locked(flag, FlagStatus.RESOLVED, by)
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise ValidationError({"resolution": _("Say how the flag was resolved.")})
+    before = flag.status
+    flag.status, flag.resolution, flag.resolved_at, flag.resolved_by = (
+        FlagStatus.RESOLVED,
+        resolution,
+        timezone.now(),
+        acting_user(by),
+    )
+    flag.save(update_fields=["status", "resolution", "resolved_at", "resolved_by"])
+    _flag_record(flag, before, by, {"resolution": ["", resolution]})
+    return flag
+
+
+# Limits of each rule's threshold: (lowest, highest, whole numbers only).
+RULE_LIMITS = {
+    FlagRuleCode.ATTAINMENT: (Decimal("0.01"), Decimal("10"), False),
+    FlagRuleCode.SCORE: (Decimal("1"), Decimal("100"), False),
+    FlagRuleCode.DECLINE: (Decimal("1"), Decimal("12"), True),
+    FlagRuleCode.CROSS_TERRITORY: (Decimal("0"), Decimal("0.99"), False),
+}
+
+
+def flag_rule_save(*, code, threshold, is_active=True, by=None):
+    """Set a flag rule's threshold and whether it is in force (the row is created on first
+    save). Checked against the rule's limits: a ratio for attainment and cross-territory share,
+    a score for the region score, a whole number of months for the decline. Recorded in the
+    history. Takes effect the next time a month is computed."""
+    _require_writer(by)
+    if code not in FlagRuleCode.values:
+        raise ValidationError({"code": _("Unknown flag rule.")})
+    low, high, whole = RULE_LIMITS[code]
+    number = _number(threshold)
+    if number is None or not low <= number <= high or (whole and number != number.to_integral()):
+        message = (
+            _("Enter a whole number from %(low)s to %(high)s.")
+            if whole
+            else _("Enter a number from %(low)s to %(high)s.")
+        )
+        raise ValidationError({"threshold": message % {"low": low, "high": high}})
+    if number != number.quantize(Decimal("0.0001")):
+        raise ValidationError({"threshold": _("Use at most four decimals.")})
+    with transaction.atomic():
+        rule, created = FlagRule.objects.select_for_update().get_or_create(
+            code=code, defaults={"threshold": number, "is_active": is_active, "updated_by": acting_user(by)}
+        )
+        before = [str(rule.threshold), rule.is_active]
+        rule.threshold, rule.is_active, rule.updated_by = number, bool(is_active), acting_user(by)
+        rule.save()
+        audit_record(
+            instance=rule,
+            action=AuditEntry.Action.CREATE if created else AuditEntry.Action.UPDATE,
+            by=by,
+            changes={
+                "threshold": [None if created else before[0], str(number)],
+                "is_active": [before[1], rule.is_active],
+            },
+        )
+    return rule

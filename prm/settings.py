@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -189,6 +190,9 @@ PRM_AGREEMENT_OWNER_MAY_APPROVE = env_bool("PRM_AGREEMENT_OWNER_MAY_APPROVE", de
 PRM_MAX_UPLOAD_MB = int(env("PRM_MAX_UPLOAD_MB", "10"))
 # An imported file of more rows than this is imported in the background, with a progress bar.
 PRM_IMPORT_BACKGROUND_ROWS = int(env("PRM_IMPORT_BACKGROUND_ROWS", "2000"))
+# A month of performance figures is read per sales area in parallel (a Celery group and chord)
+# from this many regions up (performance.tasks).
+PRM_PERFORMANCE_SPLIT_REGIONS = int(env("PRM_PERFORMANCE_SPLIT_REGIONS", "100"))
 # The length of the MDF budgets allocated from tier allowances: month, quarter or year.
 PRM_MDF_PERIOD = env("PRM_MDF_PERIOD", "quarter")
 
@@ -270,9 +274,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incentives.tasks.mdf_budgets_allocate",
         "schedule": 24 * 60 * 60,
     },
+    # Every night at 01:30 (the project's time zone): refresh the current month; on the 1st
+    # also close the month that ended.
     "performance-kpi-snapshots-compute": {
         "task": "performance.tasks.kpi_snapshots_compute",
-        "schedule": 24 * 60 * 60,
+        "schedule": crontab(hour=1, minute=30),
     },
 }
 

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from agreements.api.urls import register as register_agreements_api
 from incentives.api.urls import register as register_incentives_api
 from partners.api.urls import register as register_partners_api
+from performance.api.urls import register as register_performance_api
 from sales.api.urls import register as register_sales_api
 from training.api.urls import register as register_training_api
 
@@ -22,6 +23,7 @@ register_sales_api(router)
 register_agreements_api(router)
 register_training_api(router)
 register_incentives_api(router)
+register_performance_api(router)
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -44,11 +46,13 @@ urlpatterns = [
     path("agreements/", include("agreements.urls")),
     path("training/", include("training.urls")),
     path("incentives/", include("incentives.urls")),
+    path("performance/", include("performance.urls")),
     path("portal/", include("partners.portal_urls")),
     path("portal/agreements/", include("agreements.portal_urls")),
     path("portal/training/", include("training.portal_urls")),
     path("portal/incentives/", include("incentives.portal_urls")),
     path("portal/sales/", include("sales.portal_urls")),
+    path("portal/performance/", include("performance.portal_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,6 +1,6 @@
 """`python manage.py compute_scorecards --period 2026-10`: compute a month's performance figures
 through the same services as the scheduled job and the pages: the month's KPI snapshots, then
-its scorecards."""
+its scorecards, then its region flags."""
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -12,7 +12,7 @@ from ...tasks import month_compute
 
 
 class Command(BaseCommand):
-    help = "Compute a month's KPI snapshots and then its scorecards."
+    help = "Compute a month's KPI snapshots, then its scorecards and region flags."
 
     def add_arguments(self, parser):
         parser.add_argument("--period", required=True, help="The month, e.g. 2026-10.")
@@ -26,7 +26,8 @@ class Command(BaseCommand):
         self.stdout.write(
             _(
                 "Computed %(snapshots)s KPI snapshots, %(scorecards)s partner scorecards and "
-                "%(region_scorecards)s region scorecards for %(period)s."
+                "%(region_scorecards)s region scorecards for %(period)s; %(flags_opened)s region "
+                "flags opened, %(flags_updated)s updated."
             )
             % {**counts, "period": options["period"]}
         )

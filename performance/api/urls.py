@@ -1,0 +1,2 @@
+def register(router):
+    """The performance routes of /api/v1/."""
