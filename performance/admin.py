@@ -1,7 +1,8 @@
 """The admin shows every performance table, read-only: snapshots are written only by
 performance.services.snapshots_compute (which records who and when), and satisfaction scores by
 customer_satisfaction_set (which records the history), scorecards only by scorecards_compute
-and templates by scorecard_template_save (which checks the weights add up to 100)."""
+and templates by scorecard_template_save (which checks the weights add up to 100), flags by
+flags_evaluate and the flag_* services (their workflow), rules by flag_rule_save."""
 
 from django.contrib import admin
 
@@ -9,8 +10,10 @@ from prm.admin import ReadOnlyAdminMixin
 
 from .models import (
     CustomerSatisfaction,
+    FlagRule,
     KpiSnapshot,
     PeriodComputation,
+    RegionFlag,
     RegionScorecard,
     Scorecard,
     ScorecardItem,
@@ -82,3 +85,17 @@ class ScorecardItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["template", "kpi", "weight", "floor", "target"]
     list_filter = ["template", "kpi"]
     list_select_related = ["template"]
+
+
+@admin.register(FlagRule)
+class FlagRuleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["code", "threshold", "is_active", "updated_at", "updated_by"]
+    list_select_related = ["updated_by"]
+
+
+@admin.register(RegionFlag)
+class RegionFlagAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["period", "region", "status", "rules", "is_firing", "owner", "due_date", "opened_at"]
+    list_filter = ["status", "period", "is_firing"]
+    search_fields = ["region__code", "region__name"]
+    list_select_related = ["region", "owner"]

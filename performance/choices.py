@@ -3,6 +3,7 @@ the API and the pages alike."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Kpi(models.TextChoices):
@@ -54,7 +55,7 @@ class FlagRuleCode(models.TextChoices):
 class FlagStatus(models.TextChoices):
     """Where a region flag stands: open → acknowledged → action plan → resolved."""
 
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("flag status", "Open")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     ACTION_PLAN = "action_plan", _("Action plan")
     RESOLVED = "resolved", _("Resolved")

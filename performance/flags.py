@@ -62,7 +62,9 @@ def decline_months(rules):
 
 
 def _text(value):
-    return str(value.normalize()) if value == value.to_integral() else str(value)
+    """An exact decimal without trailing zeros or an exponent: 0.8000 → "0.8", 60.00 → "60"
+    (str(Decimal("60").normalize()) would be "6E+1")."""
+    return format(value.normalize(), "f")
 
 
 def _cents(value):

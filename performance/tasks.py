@@ -54,11 +54,19 @@ def _user(by_id):
     return get_user_model().objects.filter(pk=by_id).first() if by_id else None
 
 
-@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
-def month_run(period, run_id=None, by_id=None):
+def _same_queue(request):
+    """{"queue": the queue this task was taken from}, so that the parts of a split month follow it
+    (a worker that serves only that queue still gets them); {} when called directly or eagerly."""
+    queue = (getattr(request, "delivery_info", None) or {}).get("routing_key")
+    return {"queue": queue} if queue else {}
+
+
+@shared_task(bind=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def month_run(self, period, run_id=None, by_id=None):
     """Compute the month `period` ("2026-10") for the run `run_id` (queued by
     services.month_run_start, or a new one): in this task, or split per sales area into a
-    group whose chord finishes the month (see the module)."""
+    group whose chord finishes the month (see the module), on the queue this task came from. A
+    part that fails, or a chord that cannot be sent, fails the run (month_failed)."""
     areas = _areas()
     if not areas:
         with job_run(JOB_NAME, run_id=run_id) as progress:
@@ -69,10 +77,16 @@ def month_run(period, run_id=None, by_id=None):
         run = JobRun.objects.create(job=JOB_NAME, params={"period": period})
     run.status, run.started_at, run.total, run.done = JobRun.Status.RUNNING, timezone.now(), len(areas) + 2, 0
     run.save(update_fields=["status", "started_at", "total", "done"])
-    parts = [month_area_figures.s(period, path, run.pk) for path in areas]
-    parts.append(month_area_figures.s(period, None, run.pk, others=areas))
-    finish = month_finish.s(period, run.pk, by_id).on_error(month_failed.s(run_id=run.pk))
-    chord(parts)(finish)
+    queue = _same_queue(self.request)
+    parts = [month_area_figures.s(period, path, run.pk).set(**queue) for path in areas]
+    parts.append(month_area_figures.s(period, None, run.pk, others=areas).set(**queue))
+    finish = month_finish.s(period, run.pk, by_id).set(**queue).on_error(month_failed.s(run_id=run.pk))
+    try:
+        chord(parts)(finish)
+    except Exception as error:
+        # Not sent (the broker is down), or run eagerly and a part failed: no errback will run.
+        month_failed(error, run_id=run.pk)
+        raise
     return {period: {"areas": len(areas)}}
 
 

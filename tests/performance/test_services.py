@@ -79,7 +79,7 @@ def test_a_failed_recompute_keeps_the_previous_snapshots(monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(KpiSnapshot.objects, "bulk_create", fail)
+    monkeypatch.setattr(services, "_insert_snapshots", fail)
     with pytest.raises(RuntimeError):
         services.snapshots_compute(period=MONTH)
 

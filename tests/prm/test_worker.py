@@ -30,10 +30,16 @@ def _database_url():
 
 
 @pytest.fixture
-def worker():
+def worker_env():
+    """Extra environment of the worker process; a test module overrides it to change a setting."""
+    return {}
+
+
+@pytest.fixture
+def worker(worker_env):
     """A real worker on a queue of its own, so that no other worker can take the test's task."""
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DATABASE_URL": _database_url()}
+    env = {**os.environ, "DATABASE_URL": _database_url(), **worker_env}
     process = subprocess.Popen(
         [
             sys.executable,
