@@ -97,7 +97,7 @@ def test_targets_cover_the_past_two_years_and_the_next_inside_the_terms(demo):
 
     assert all(t.agreement.start_date <= t.period_start and t.period_end <= t.agreement.end_date for t in targets)
     assert targets.filter(period_end__lt=today - timedelta(days=600)).exists()
-    assert targets.filter(period_start__gt=today + timedelta(days=300)).exists()
+    assert targets.filter(period_end__gt=today + timedelta(days=300)).exists()
 
 
 def test_one_region_target_is_split_to_the_cent(demo):
