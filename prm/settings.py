@@ -331,6 +331,8 @@ SPECTACULAR_SETTINGS = {
         "RegionKindEnum": "partners.choices.RegionKind",
         "AgreementStatusEnum": "agreements.choices.AgreementStatus",
         "DocumentKindEnum": "agreements.choices.DocumentKind",
+        "FlagStatusEnum": "performance.choices.FlagStatus",
+        "JobRunStatusEnum": "prm.models.JobRun.Status",
     },
 }
 
