@@ -43,6 +43,7 @@ SAME_IN_BOTH = {
     "USD",
     "EUR",
     "MDF",
+    "KPI",
     "MDF-",  # an MDF request's reference (MDF-00042), the same in both languages
     "CRM",
     "AAA",

@@ -35,6 +35,13 @@ from incentives.models import (
 from partners.choices import PartnerStatus
 from partners.models import ApiKey, Partner, PartnerContact, PartnerTier, Region
 from partners.services import api_key_create
+from performance.models import (
+    CustomerSatisfaction,
+    RegionFlag,
+    RegionScorecard,
+    Scorecard,
+    ScorecardTemplate,
+)
 from prm.models import JobRun, Notification
 from prm.roles import Role
 from prm.tenancy import TenantQuerySet
@@ -205,6 +212,21 @@ PK_MODELS = {
     "training:record-result": TrainingRecord,
     "training:record-withdraw": TrainingRecord,
     "training:certificate": TrainingRecord,
+    "performance:flag-detail": RegionFlag,
+    "performance:flag-acknowledge": RegionFlag,
+    "performance:flag-plan": RegionFlag,
+    "performance:flag-resolve": RegionFlag,
+    "performance:template-edit": ScorecardTemplate,
+    "performance:region-detail": Region,
+    "scorecard-detail": Scorecard,
+    "region-scorecard-detail": RegionScorecard,
+    "region-flag-detail": RegionFlag,
+    "region-flag-acknowledge": RegionFlag,
+    "region-flag-plan": RegionFlag,
+    "region-flag-resolve": RegionFlag,
+    "scorecard-template-detail": ScorecardTemplate,
+    "scorecard-run-detail": JobRun,
+    "customer-satisfaction-detail": CustomerSatisfaction,
 }
 
 # Route names outside any namespace that are not API router routes.
@@ -241,6 +263,10 @@ API_ACTION_PREFIXES = (
     "rebate-",
     "override-",
     "mdf-",
+    "scorecard-",
+    "region-",
+    "flag-rule-",
+    "customer-satisfaction-",
 )
 
 # Unnamed routes, by their pattern: what to request for each.
@@ -332,6 +358,8 @@ def build_url(route, world):
             kwargs["pk"] = world.foreign_pk(model)
         elif param == "proof_id":
             kwargs["proof_id"] = world.foreign_pk(MdfProof)
+        elif param == "code" and route.name.startswith("flag-rule-"):
+            kwargs["code"] = "score_below"
         elif param == "format":
             kwargs["format"] = "json"
         elif param == "id" and route.name.startswith("admin:"):
@@ -423,6 +451,7 @@ class World:
         self.add_agreements()
         self.add_training()
         self.add_incentives()
+        self.add_performance()
 
     def add_agreements(self):
         """An agreement of each side with a target and documents: the foreign one (every pk route
@@ -536,7 +565,79 @@ class World:
             "zeta-secret-proof",
         ]
 
+    def add_performance(self):
+        """Zeta's KPI snapshots, scorecard and satisfaction score (its own figures: nobody outside
+        reads them), and a region flag whose findings name Zeta (the channel team's: no partner
+        reads it, not even Alpha's, whose region it is)."""
+        from django.utils import timezone
+
+        from performance.models import (
+            CustomerSatisfaction,
+            KpiSnapshot,
+            RegionFlag,
+            Scorecard,
+            ScorecardTemplate,
+            SnapshotRun,
+        )
+        from performance.services import month_compute
+
+        month_compute(period="2026-03")
+        now = timezone.now()
+        run = SnapshotRun.objects.create(period="2026-02")
+        self.foreign_snapshot = KpiSnapshot.objects.create(
+            partner=self.foreign, period="2026-02", kpi="revenue", value="7777777.77", computed_at=now, run=run
+        )
+        KpiSnapshot.objects.create(
+            region=self.region, period="2026-02", kpi="revenue", value="7777000.01", computed_at=now, run=run
+        )
+        template = ScorecardTemplate.objects.filter(is_default=True).first() or ScorecardTemplate.objects.create(
+            name="Isolation template", is_default=True
+        )
+        self.foreign_scorecard = Scorecard.objects.create(
+            partner=self.foreign, period="2026-02", template=template, score="77.71", grade="B", computed_at=now
+        )
+        self.foreign_satisfaction = CustomerSatisfaction.objects.create(
+            partner=self.foreign, period="2026-02", score="77.73"
+        )
+        self.region_flag = RegionFlag.objects.create(
+            region=self.region,
+            period="2026-02",
+            findings=[
+                {
+                    "rule": "score_below",
+                    "threshold": "60",
+                    "figures": {"score": "41.37"},
+                    "partners": [{"id": self.foreign.pk, "code": self.foreign.code, "name": self.foreign.name}],
+                }
+            ],
+            rules=["score_below"],
+            opened_at=now,
+            evaluated_at=now,
+        )
+        self.markers += ["7777777", "7777000", "77.71", "77.73", "41.37"]
+
     def foreign_pk(self, model):
+        from performance.models import (
+            CustomerSatisfaction,
+            FlagRule,
+            KpiSnapshot,
+            RegionFlag,
+            Scorecard,
+            ScorecardTemplate,
+        )
+
+        if model is KpiSnapshot:
+            return self.foreign_snapshot.pk
+        if model is Scorecard:
+            return self.foreign_scorecard.pk
+        if model is CustomerSatisfaction:
+            return self.foreign_satisfaction.pk
+        if model is RegionFlag:
+            return self.region_flag.pk
+        if model is ScorecardTemplate:
+            return ScorecardTemplate.objects.order_by("pk").first().pk
+        if model is FlagRule:
+            return FlagRule.objects.order_by("pk").first().pk
         if model is JobRun:
             return self.job_run.pk
         if model is SalesLine:
@@ -664,6 +765,7 @@ class World:
             + list(MdfRequest.objects.filter(partner=self.foreign).order_by("pk").values())
             + list(MdfProof.objects.filter(request__partner=self.foreign).order_by("pk").values()),
             "own_budgets": list(MdfBudget.objects.filter(partner=self.own).order_by("pk").values()),
+            "performance": _performance_rows(),
             "foreign_sales": list(
                 SalesLine.objects.filter(partner__path__startswith=self.foreign.path).order_by("pk").values()
             ),
@@ -676,6 +778,33 @@ class World:
                 )
             ),
         }
+
+
+def _performance_rows():
+    from performance.models import (
+        CustomerSatisfaction,
+        FlagRule,
+        KpiSnapshot,
+        RegionFlag,
+        RegionScorecard,
+        Scorecard,
+        ScorecardItem,
+        ScorecardTemplate,
+    )
+
+    return [
+        list(model.objects.order_by("pk").values())
+        for model in (
+            KpiSnapshot,
+            Scorecard,
+            RegionScorecard,
+            CustomerSatisfaction,
+            RegionFlag,
+            FlagRule,
+            ScorecardTemplate,
+            ScorecardItem,
+        )
+    ]
 
 
 def tenant_model_for(route):
@@ -729,13 +858,22 @@ def extra_principals(world):
         ("key training:write", ["training:write"]),
         ("key incentives:read", ["incentives:read"]),
         ("key incentives:write", ["incentives:write"]),
+        ("key performance:read", ["performance:read"]),
+        ("key performance:write", ["performance:write"]),
     ):
         _key, plaintext = api_key_create(name=label, scopes=scopes, partner=world.own, by=world.key_admin)
         found[label] = (Client(), {"HTTP_AUTHORIZATION": f"Api-Key {plaintext}"})
         world.markers.append(plaintext)
     _key, plaintext = api_key_create(
         name="vendor read",
-        scopes=["partners:read", "agreements:read", "sales:read", "training:read", "incentives:read"],
+        scopes=[
+            "partners:read",
+            "agreements:read",
+            "sales:read",
+            "training:read",
+            "incentives:read",
+            "performance:read",
+        ],
         partner=None,
         by=world.key_admin,
     )
