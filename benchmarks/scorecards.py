@@ -529,7 +529,7 @@ def parts(month, connection):
         cards_s, _cards = timed(lambda: services.scorecards_compute(period=month))
         flags_s, _flags = timed(lambda: services.flags_evaluate(period=month))
     show("  part: the sales aggregate alone (kpis._sales)", sales_s)
-    show("  part: partner figures (11 reads, the aggregate included)", read_s)
+    show("  part: partner figures (12 reads, the aggregates included)", read_s)
     show(f"  part: KPI values in memory ({len(values)} rows)", compute_s)
     show("  part: snapshots replaced (figures given)", snap_s)
     show("  part: scorecards", cards_s)

@@ -70,8 +70,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
-from django.db.models.lookups import StartsWith
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from agreements.choices import AgreementStatus
@@ -234,9 +233,6 @@ def _sales(month, scope=None):
     """One aggregate over the sales lines of the month, the month before and the same month last
     year, per partner (of `scope` only)."""
     in_month, prev, last_year = _dates(month), _dates(month.previous()), _dates(month.same_period_last_year())
-    inside = AgreementTerritory.objects.filter(agreement__partner_id=OuterRef("partner_id"), **_in_force(month)).filter(
-        StartsWith(OuterRef("customer_region__path"), F("region__path"))
-    )
     below = MinimumPrice.objects.filter(
         agreement__partner_id=OuterRef("partner_id"),
         product_line_id=OuterRef("product_line_id"),
@@ -253,7 +249,6 @@ def _sales(month, scope=None):
             revenue=Sum("amount", filter=in_month),
             units=Sum("quantity", filter=in_month),
             customers=Count("customer_id", distinct=True, filter=in_month & ~Q(customer_id="")),
-            outside=Sum("amount", filter=in_month & Q(customer_region__isnull=False) & ~Q(Exists(inside))),
             below_minimum=Sum("amount", filter=in_month & Q(Exists(below))),
             revenue_prev=Sum("amount", filter=prev),
             revenue_ly=Sum("amount", filter=last_year),
@@ -261,13 +256,39 @@ def _sales(month, scope=None):
     )
 
 
-def _with_territory(month):
-    return set(
+def _territories(month):
+    """{partner_id: [region path]} of the territories of its agreements in force in the month."""
+    territories = defaultdict(list)
+    for partner_id, path in (
         AgreementTerritory.objects.filter(**_in_force(month))
         .order_by()
-        .values_list("agreement__partner_id", flat=True)
-        .distinct()
+        .values_list("agreement__partner_id", "region__path")
+    ):
+        territories[partner_id].append(path)
+    return territories
+
+
+def _outside(month, territories, scope=None):
+    """{partner_id: revenue of the month sold to customer regions outside every territory of its
+    agreements in force} for the partners with territories: the month's lines summed per
+    (partner, customer region) in SQL, then each group checked against the territories (a
+    region is inside a territory when the territory's path starts its path). One query; the check
+    runs on the groups, a few per partner, never line by line."""
+    with_territory = AgreementTerritory.objects.filter(**_in_force(month)).values("agreement__partner_id")
+    lines = SalesLine.objects.filter(_dates(month), customer_region__isnull=False, partner_id__in=with_territory)
+    if scope is not None:
+        lines = lines.filter(partner__in=Partner.objects.filter(scope))
+    groups = (
+        lines.order_by()
+        .values("partner_id", "customer_region__path")
+        .annotate(total=Sum("amount"))
+        .values_list("partner_id", "customer_region__path", "total")
     )
+    outside = defaultdict(lambda: ZERO)
+    for partner_id, path, total in groups:
+        if not any(path.startswith(territory) for territory in territories[partner_id]):
+            outside[partner_id] += total or ZERO
+    return outside
 
 
 def _monthly_targets(rows):
@@ -360,10 +381,10 @@ def _scores(month):
 
 def partner_figures(month, scope=None):
     """{partner_id: Figures} and {partner_id: region path} for the month (the partners of
-    `scope`, an area_scope, or all): eleven queries."""
+    `scope`, an area_scope, or all): twelve queries."""
     paths = _partners(month, scope)
     figures = {pk: Figures() for pk in paths}
-    territories = _with_territory(month)
+    territories = _territories(month)
     for row in _sales(month, scope):
         figure = figures.get(row["partner_id"])
         if figure is None:
@@ -377,10 +398,12 @@ def partner_figures(month, scope=None):
         figure.units = (row["units"] or ZERO).quantize(UNITS, rounding=ROUND_HALF_UP)
         figure.customers = row["customers"]
         figure.below_minimum = round_cents(row["below_minimum"] or ZERO)
-        # Without a territory nothing is outside one: its share stays empty, its region sees 0.
-        figure.outside = round_cents(row["outside"] or ZERO) if row["partner_id"] in territories else ZERO
-    for pk in territories & figures.keys():
+    # Without a territory nothing is outside one: its share stays empty, its region sees 0.
+    for pk in territories.keys() & figures.keys():
         figures[pk].has_territory = True
+    for pk, amount in _outside(month, territories, scope).items():
+        if pk in figures:
+            figures[pk].outside = round_cents(amount)
     for pk, target in _partner_targets(month).items():
         if pk in figures:
             figures[pk].target = target
@@ -448,7 +471,7 @@ def figures_from_json(parts):
 
 def compute_month(period, figures=None):
     """[(partner_id, region_id, kpi, value)] for every partner and region computed in the month
-    (see the module's rules), empty KPIs left out. Twelve queries whatever the numbers of
+    (see the module's rules), empty KPIs left out. Thirteen queries whatever the numbers of
     partners, regions and sales lines. `figures`, when given, are the month's partner figures
     already read (per area, by performance.tasks), as ({partner_id: Figures}, {id: path})."""
     month = as_month(period)
