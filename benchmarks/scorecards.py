@@ -104,10 +104,7 @@ def recreate_database(url):
 def months_ending(last, count):
     from prm.periods import Period
 
-    months = [Period.containing(last)]
-    while len(months) < count:
-        months.append(months[-1].previous())
-    return months[::-1]
+    return Period.containing(last).trailing(count)
 
 
 def build_regions(count):

@@ -29,6 +29,7 @@ from prm.models import AuditEntry
 from prm.money import round_cents, to_decimal
 from prm.notifications import notify_many, page_url
 from prm.periods import Period
+from prm.tree import path_ids
 from prm.uploads import DOCUMENTS, validate_upload
 from sales.models import SalesLine
 
@@ -460,7 +461,7 @@ def _compute(period, partner_ids=None):
             if override_eligible[policy.pk](row["product_line_id"]):
                 base[row["partner_id"], row["partner__path"]] += row["revenue"] or ZERO
         for (seller_id, path), revenue in sorted(base.items()):
-            ancestors = [int(part) for part in path.strip("/").split("/")[:-1] if part]
+            ancestors = path_ids(path)[:-1]
             for level, rate in sorted(rates.items()):
                 if level > len(ancestors) or revenue <= 0:
                     continue

@@ -28,6 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Q
 
 from partners.models import Partner
+from prm.tree import path_ids
 
 from .choices import FlagRuleCode, Kpi
 from .models import FlagRule, KpiSnapshot, RegionScorecard, Scorecard
@@ -84,10 +85,7 @@ class _Subject:
 def _read(month, months_back):
     """Region and partner subjects of the month from its snapshots and scorecards, with the
     revenue of the `months_back` months before it: four queries."""
-    months = [month]
-    for _i in range(months_back):
-        months.append(months[-1].previous())
-    codes = [m.code for m in months]
+    codes = [m.code for m in reversed(month.trailing(months_back + 1))]  # M, M−1, ...
     regions, partners = {}, {}
     rows = (
         KpiSnapshot.objects.filter(period__in=codes)
@@ -115,10 +113,6 @@ def _read(month, months_back):
     return regions, partners, codes
 
 
-def _ancestors(path):
-    return [int(part) for part in (path or "").strip("/").split("/") if part]
-
-
 def _top(items):
     """The TOP_PARTNERS (partner_id, weight, figure) with the largest positive weight."""
     return heapq.nlargest(TOP_PARTNERS, (item for item in items if item[1] > 0), key=lambda item: (item[1], -item[0]))
@@ -134,7 +128,7 @@ def evaluate(month):
     # The partners below each region, once: {region_id: [partner_id]}.
     members = defaultdict(list)
     for partner_id, subject in partners.items():
-        for region_id in _ancestors(subject.path):
+        for region_id in path_ids(subject.path):
             members[region_id].append(partner_id)
 
     findings = {}

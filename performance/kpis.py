@@ -81,6 +81,7 @@ from partners.choices import PartnerStatus
 from partners.models import Partner
 from prm.money import round_cents
 from prm.periods import Period, PeriodKind
+from prm.tree import path_ids
 from sales.models import SalesLine
 from training.models import TrainingRecord
 from training.selectors import completion_rates
@@ -428,7 +429,7 @@ def region_figures(month, figures, paths):
     sum of its partners'. One query."""
     regions = defaultdict(Figures)
     for pk, figure in figures.items():
-        for region_id in (int(part) for part in (paths[pk] or "").strip("/").split("/") if part):
+        for region_id in path_ids(paths[pk]):
             regions[region_id].add(figure)
     for region_id, target in _region_targets(month).items():
         regions[region_id].target = target

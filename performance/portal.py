@@ -80,14 +80,6 @@ def rank_counts(period, partner):
     return (counts["tier"] if partner.tier_id else None), counts["region"]
 
 
-def trend_months(last, count=TREND_MONTHS):
-    """The `count` months ending with `last`, oldest first."""
-    months = [last]
-    while len(months) < count:
-        months.append(months[-1].previous())
-    return months[::-1]
-
-
 def parse_month(raw):
     """A month from `?period=`, or a ValidationError saying what is accepted."""
     try:
@@ -138,7 +130,7 @@ def portal_performance(*, user, partner, month, cards):
     partner's own scorecards newest first (own_scorecards): see the module."""
     by_month = {card.period: card for card in cards}
     card = by_month.get(month.code)
-    months = trend_months(month)
+    months = month.trailing(TREND_MONTHS)
     snapshots = {}
     for period, kpi, value in own_snapshots(user, partner, months[0], months[-1]):
         snapshots.setdefault(period, {})[kpi] = value

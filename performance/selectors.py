@@ -48,14 +48,6 @@ def computed_months():
     )
 
 
-def months_ending(month, count):
-    """The `count` months ending at `month` (a Period), oldest first."""
-    months = [month]
-    for _index in range(count - 1):
-        months.append(months[-1].previous())
-    return months[::-1]
-
-
 def as_month(code):
     """A month Period from a code; a ValidationError for anything else (a quarter, a year, junk)."""
     period = Period.parse(code)
@@ -103,7 +95,7 @@ def channel_figures(month, months=TREND_MONTHS):
     """{month code: {kpi: value}} for the whole channel over the `months` months ending at
     `month` (a Period), oldest first, with growth year over year where the month twelve months
     earlier lies in the window: one query."""
-    window = months_ending(month, max(months, 13))
+    window = month.trailing(max(months, 13))
     rows = (
         KpiSnapshot.objects.filter(
             region__isnull=False, region__parent__isnull=True, period__in=[m.code for m in window], kpi__in=CHANNEL_KPIS
@@ -203,7 +195,7 @@ def region_page(region, month):
     """Everything the region page shows for a month (a Period): its KPIs, its scorecard, its
     24-month trends of revenue and score, its child regions with their scores, the best-scored
     partners at or below it (REGION_PARTNERS of `partner_count`), its flag. Eight queries."""
-    codes = [m.code for m in months_ending(month, TREND_MONTHS)]
+    codes = [m.code for m in month.trailing(TREND_MONTHS)]
     revenue, kpis = {}, {}
     for code, kpi, value in (
         KpiSnapshot.objects.filter(region=region)
@@ -268,7 +260,7 @@ def partner_performance(partner):
     trend = []
     if latest is not None:
         scores = {card.period: card.score for card in cards}
-        trend = [(m.code, scores.get(m.code)) for m in months_ending(Period.parse(latest.period), SECTION_MONTHS)]
+        trend = [(m.code, scores.get(m.code)) for m in Period.parse(latest.period).trailing(SECTION_MONTHS)]
     rows = list(
         KpiSnapshot.objects.filter(
             partner=partner,

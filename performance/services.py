@@ -34,6 +34,7 @@ from prm.audit import acting_user, audit_record
 from prm.models import AuditEntry
 from prm.periods import Period, PeriodKind
 from prm.roles import can_write_as_staff, is_integration
+from prm.tree import path_ids
 
 from . import flags, kpis, scoring
 from .choices import FLAG_TRANSITIONS, LOWER_IS_BETTER_KPIS, SCORABLE_KPIS, FlagRuleCode, FlagStatus, Kpi, Measure
@@ -238,7 +239,7 @@ def scorecards_compute(*, period, by=None, template=None):
         regions = defaultdict(list)
         for partner_id, score in scores.items():
             revenue = values[partner_id].get(Kpi.REVENUE, ZERO)
-            for region_id in (int(part) for part in (where[partner_id][1] or "").strip("/").split("/") if part):
+            for region_id in path_ids(where[partner_id][1]):
                 regions[region_id].append((score, revenue))
         now = timezone.now()
         common = {"period": month.code, "period_start": month.start, "template": template, "computed_at": now}
@@ -443,7 +444,7 @@ def _flag_notices(flags, regions):
     from partners.models import ManagerRegion
     from prm.notifications import notify_many, page_url
 
-    wanted = {region_id for flag in flags for region_id in flags_ancestors(regions[flag.region_id])}
+    wanted = {region_id for flag in flags for region_id in path_ids(regions[flag.region_id].path)}
     managers = defaultdict(list)
     for assignment in ManagerRegion.objects.filter(region_id__in=wanted, manager__is_active=True).select_related(
         "manager"
@@ -453,7 +454,7 @@ def _flag_notices(flags, regions):
     for flag in flags:
         region = regions[flag.region_id]
         params = {"region": region.name, "period": flag.period}
-        recipients = [user for region_id in flags_ancestors(region) for user in managers.get(region_id, [])]
+        recipients = [user for region_id in path_ids(region.path) for user in managers.get(region_id, [])]
         notices.append(
             {
                 "recipients": recipients,
@@ -467,10 +468,6 @@ def _flag_notices(flags, regions):
             }
         )
     notify_many(notices)
-
-
-def flags_ancestors(region):
-    return [int(part) for part in (region.path or "").strip("/").split("/") if part]
 
 
 def flags_evaluate(*, period, by=None):
@@ -522,9 +519,9 @@ def flags_evaluate(*, period, by=None):
             changed, ["findings", "rules", "is_firing", "evaluated_at"], batch_size=BATCH_SIZE
         )
         if new:
-            created = list(RegionFlag.objects.filter(period=month.code, region_id__in=[f.region_id for f in new]))
-            regions = {region.pk: region for region in Region.objects.filter(pk__in=[f.region_id for f in created])}
-            _flag_notices(created, regions)
+            # bulk_create has set their ids (PostgreSQL, SQLite ≥ 3.35 both return them).
+            regions = {region.pk: region for region in Region.objects.filter(pk__in=[f.region_id for f in new])}
+            _flag_notices(new, regions)
     return len(new), len(changed)
 
 

@@ -132,6 +132,14 @@ class Period:
     def next(self):
         return Period.containing(self.end + timedelta(days=1), self.kind)
 
+    def trailing(self, count):
+        """The `count` periods of this kind ending with this one, oldest first:
+        2026-03 → [2026-01, 2026-02, 2026-03] for 3."""
+        periods = [self]
+        while len(periods) < count:
+            periods.append(periods[-1].previous())
+        return periods[::-1]
+
     def previous(self):
         return Period.containing(self.start - timedelta(days=1), self.kind)
 

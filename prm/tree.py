@@ -54,7 +54,7 @@ class TreeNode(models.Model):
         self.path, self.depth = new_path, new_depth
 
     def ancestor_ids(self):
-        return [int(part) for part in self.path.strip("/").split("/")[:-1] if part]
+        return path_ids(self.path)[:-1]
 
     def ancestors(self):
         """From the root down to the parent, in one query."""
@@ -68,6 +68,12 @@ class TreeNode(models.Model):
             return 1
         deepest = type(self)._base_manager.filter(path__startswith=self.path).aggregate(d=Max("depth"))["d"]
         return (deepest or self.depth) - self.depth + 1
+
+
+def path_ids(path):
+    """The ids a materialised path names, root first and the node itself last:
+    "/1/5/9/" → [1, 5, 9]; an empty or missing path names none."""
+    return [int(part) for part in (path or "").strip("/").split("/") if part]
 
 
 def tree_check_parent(node, parent, *, max_depth=None, field="parent"):

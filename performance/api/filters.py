@@ -18,10 +18,10 @@ from partners.models import Partner, PartnerTier, Region
 from prm.filters import YesNoFilter
 from prm.models import JobRun
 from prm.periods import Period
+from prm.tree import path_ids
 
 from ..choices import FlagRuleCode, FlagStatus, Grade, Kpi
 from ..models import CustomerSatisfaction, KpiSnapshot, RegionFlag, RegionScorecard, Scorecard
-from ..services import flags_ancestors
 
 PERIOD_HELP = _("2026-10 for a month, 2026-Q4 for a quarter, 2026 for a year: the months inside it.")
 
@@ -174,7 +174,7 @@ class RegionFlagFilterSet(_Periods):
         those few flags are read (one query) and their findings searched here."""
         if not partner:
             return queryset
-        candidates = queryset.filter(region_id__in=flags_ancestors(partner.region)).values_list("pk", "findings")
+        candidates = queryset.filter(region_id__in=path_ids(partner.region.path)).values_list("pk", "findings")
         wanted = [
             pk
             for pk, findings in candidates
