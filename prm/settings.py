@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "training",
     "incentives",
     "performance",
+    "integrations",
 ]
 
 MIDDLEWARE = [
