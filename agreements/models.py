@@ -348,6 +348,7 @@ class AgreementDocument(models.Model):
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveIntegerField(_("size (bytes)"))
     visible_to_partner = models.BooleanField(_("visible in the portal"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("uploaded by"),

@@ -39,6 +39,7 @@ class Region(TreeNode):
     code = models.CharField(_("code"), max_length=32, unique=True, validators=[code_validator])
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=RegionKind.choices, default=RegionKind.PROVINCE)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
     objects = RegionQuerySet.as_manager()
 
@@ -97,6 +98,7 @@ class PartnerTier(models.Model):
         _("rank"), unique=True, help_text=_("Higher is better: 1 is the entry tier.")
     )
     description = models.TextField(_("description"), blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
     # Requirements
     min_annual_revenue = models.DecimalField(
         _("minimum annual revenue"),
@@ -253,6 +255,12 @@ class PartnerContact(models.Model):
     is_partner_admin = models.BooleanField(
         _("partner admin"), default=False, help_text=_("Manages the partner's own portal users.")
     )
+    external_id = models.CharField(
+        _("external ID"),
+        max_length=100,
+        blank=True,
+        help_text=_("The contact's ID in the CRM; integrations upsert contacts by it."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -265,6 +273,9 @@ class PartnerContact(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["partner"], condition=models.Q(is_primary=True), name="partner_contact_one_primary"
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~models.Q(external_id=""), name="partner_contact_external_id_unique"
             ),
         ]
 

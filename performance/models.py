@@ -131,6 +131,7 @@ class KpiSnapshot(MonthFields):
     kpi = models.CharField(_("KPI"), max_length=32, choices=Kpi.choices)
     value = models.DecimalField(_("value"), max_digits=20, decimal_places=6)
     computed_at = models.DateTimeField(_("computed at"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
     run = models.ForeignKey(SnapshotRun, verbose_name=_("run"), on_delete=models.PROTECT, related_name="snapshots")
 
     objects = KpiSnapshotQuerySet.as_manager()
@@ -193,6 +194,7 @@ class CustomerSatisfaction(MonthFields):
         related_name="+",
     )
     entered_at = models.DateTimeField(_("entered at"), auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
     objects = CustomerSatisfactionQuerySet.as_manager()
 
@@ -287,6 +289,7 @@ class Scorecard(MonthFields):
     rank_in_region = models.PositiveIntegerField(_("rank in region"), null=True, blank=True)
     rank_in_tier = models.PositiveIntegerField(_("rank in tier"), null=True, blank=True)
     computed_at = models.DateTimeField(_("computed at"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
     objects = ScorecardQuerySet.as_manager()
 
@@ -317,6 +320,7 @@ class RegionScorecard(MonthFields):
     partners = models.PositiveIntegerField(_("partners scored"))
     revenue = models.DecimalField(_("revenue"), max_digits=18, decimal_places=2)
     computed_at = models.DateTimeField(_("computed at"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
     class Meta:
         verbose_name = _("region scorecard")
@@ -379,6 +383,7 @@ class RegionFlag(MonthFields):
     is_firing = models.BooleanField(_("rules still fire"), default=True)
     opened_at = models.DateTimeField(_("opened at"))
     evaluated_at = models.DateTimeField(_("evaluated at"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -159,6 +159,7 @@ class JobRun(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RUNNING)
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
     rows_written = models.PositiveIntegerField(_("rows written"), default=0)
     error = models.TextField(_("error"), blank=True)
     # A run started from a page shows its progress there: `done` of `total` steps.
@@ -228,3 +229,49 @@ class Notification(models.Model):
     @property
     def is_read(self):
         return self.read_at is not None
+
+
+class Tombstone(models.Model):
+    """A row that was deleted, kept so that a system syncing with `updated_since` learns of the
+    deletion instead of keeping a ghost. `model` is the app label and model name
+    ("partners.partnercontact"); `partner_id` is the partner the row belonged to (a plain number:
+    `prm` knows no business app), which decides who may see the tombstone."""
+
+    model = models.CharField(_("type"), max_length=100, db_index=True)
+    object_id = models.CharField(_("object ID"), max_length=64)
+    external_id = models.CharField(_("external ID"), max_length=100, blank=True)
+    partner_id = models.BigIntegerField(_("partner"), null=True, blank=True, db_index=True)
+    deleted_at = models.DateTimeField(_("deleted at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("deleted object")
+        verbose_name_plural = _("deleted objects")
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.model} {self.object_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to an API write sent with an `Idempotency-Key` header. A retry with the
+    same key (from the same caller) gets this answer back instead of writing again; the same key
+    with a different request is refused. `status_code` is empty while the first request runs."""
+
+    principal = models.CharField(_("caller"), max_length=100)
+    key = models.CharField(_("idempotency key"), max_length=255)
+    method = models.CharField(_("method"), max_length=10)
+    path = models.CharField(_("path"), max_length=500)
+    request_hash = models.CharField(_("request hash"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    response_body = models.JSONField(_("response body"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [
+            models.UniqueConstraint(fields=["principal", "key"], name="idempotency_record_unique_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.principal} {self.key}"

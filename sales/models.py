@@ -125,6 +125,7 @@ class SalesLine(models.Model):
     source = models.CharField(_("source"), max_length=10, choices=SalesSource.choices, default=SalesSource.IMPORT)
     external_id = models.CharField(_("external ID"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
     objects = SalesLineQuerySet.as_manager()
 

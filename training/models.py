@@ -172,6 +172,7 @@ class TrainingSession(models.Model):
     capacity = models.PositiveSmallIntegerField(_("capacity"), validators=[MinValueValidator(1)])
     is_cancelled = models.BooleanField(_("cancelled"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
     class Meta:
         verbose_name = _("session")
