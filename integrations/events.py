@@ -21,3 +21,18 @@ def event_record(event_type, *, data, object_id="", partner=None):
     or not at all (the outbox), and delivery to the subscribed endpoints starts once the
     transaction commits."""
     return WebhookEvent.objects.create(type=event_type, data=data, object_id=str(object_id), partner=partner)
+
+
+def event_record_many(events):
+    """Record many events at once (a month's scorecards): `events` is an iterable of dicts with the
+    keyword arguments of `event_record` plus `event_type`. Same transaction rule as `event_record`."""
+    rows = [
+        WebhookEvent(
+            type=event["event_type"],
+            data=event["data"],
+            object_id=str(event.get("object_id", "")),
+            partner=event.get("partner"),
+        )
+        for event in events
+    ]
+    return WebhookEvent.objects.bulk_create(rows)
