@@ -51,7 +51,8 @@ def url(base, pk=None, action=""):
 
 def assert_field_error(response, field, text=""):
     assert response.status_code == 400, response.content
-    body = response.json()
+    assert response.json()["code"] == "invalid", response.content
+    body = response.json()["errors"]
     assert field in body, body
     if text:
         assert any(text in message for message in body[field]), body
@@ -323,7 +324,7 @@ def test_a_channel_manager_writes_only_their_partners_agreements(world):
     before = snapshot()
     response = api.patch(url(AGREEMENTS, world["draft"].pk), {"notes": "Not mine"}, format="json")
     assert response.status_code == 403
-    assert "partners you own" in response.json()["detail"]
+    assert "partners you own" in response.json()["message"]
     assert api.post(AGREEMENTS, minimal_payload(world), format="json").status_code == 403
     assert snapshot() == before
 
@@ -358,7 +359,7 @@ def test_only_a_channel_admin_approves(world, settings):
     )
     response = as_user(world["manager"]).post(url(AGREEMENTS, pending.pk, "approve"))
     assert response.status_code == 403
-    assert response.json()["detail"] == "Only a channel admin can approve or reject an agreement."
+    assert response.json()["message"] == "Only a channel admin can approve or reject an agreement."
     pending.refresh_from_db()
     assert pending.status == AgreementStatus.PENDING_APPROVAL
     settings.PRM_AGREEMENT_OWNER_MAY_APPROVE = True
@@ -414,7 +415,7 @@ def test_renew_answers_the_successor_draft_with_201(api_client, world):
     assert body["territories"] == [{"region": world["shanghai"].pk, "exclusive": True}]
     again = api_client.post(url(AGREEMENTS, active.pk, "renew"), {}, format="json")
     assert again.status_code == 400
-    assert body["number"] in again.json()["non_field_errors"][0]
+    assert body["number"] in again.json()["errors"]["non_field_errors"][0]
 
 
 def test_renew_takes_the_dates_asked_for(api_client, world):
@@ -462,12 +463,12 @@ def test_acknowledging_is_refused_to_api_keys_and_staff(api_client, world, make_
     for api in (make_key(["agreements:write"]), make_key(["agreements:write"], partner=world["huaxin"])):
         response = api.post(url(AGREEMENTS, active.pk, "acknowledge"))
         assert response.status_code == 403
-        assert response.json()["detail"] == (
+        assert response.json()["message"] == (
             "An agreement is acknowledged by a person of the partner, in the portal; API keys cannot."
         )
     response = api_client.post(url(AGREEMENTS, active.pk, "acknowledge"))
     assert response.status_code == 403
-    assert "Only a user of the partner" in response.json()["detail"]
+    assert "Only a user of the partner" in response.json()["message"]
     active.refresh_from_db()
     assert active.acknowledged_at is None
 
@@ -577,7 +578,7 @@ def test_a_document_whose_file_is_gone_answers_404_not_a_server_error(api_client
     document.file.storage.delete(document.file.name)
     download = api_client.get(body["download_url"], HTTP_ACCEPT="application/pdf")
     assert download.status_code == 404
-    assert download.json()["detail"]
+    assert download.json()["message"]
 
 
 @pytest.mark.parametrize(
@@ -657,7 +658,7 @@ def test_a_region_target_with_nobody_to_split_to_is_a_400(api_client, world):
     target = RegionTarget.objects.create(region=nowhere, period=f"{YEAR}-Q1", revenue=Decimal("10"))
     assert api_client.get(url(REGION_TARGETS, target.pk, "preview")).json() == []
     response = api_client.post(url(REGION_TARGETS, target.pk, "decompose"))
-    assert response.status_code == 400 and "nobody to split" in response.json()["non_field_errors"][0]
+    assert response.status_code == 400 and "nobody to split" in response.json()["errors"]["non_field_errors"][0]
 
 
 def test_a_region_targets_key_cannot_change(api_client, world):
@@ -681,13 +682,13 @@ def test_only_the_regions_manager_or_an_admin_sets_region_targets(world):
 def test_keys_need_the_agreements_scope(world, make_key):
     refused = make_key(["partners:write"]).get(AGREEMENTS)
     assert refused.status_code == 403
-    assert refused.json()["detail"] == "This API key does not have the scope “agreements:read”."
+    assert refused.json()["message"] == "This API key does not have the scope “agreements:read”."
     reader = make_key(["agreements:read"])
     assert reader.get(AGREEMENTS).json()["count"] == 2
     before = snapshot()
     response = reader.post(AGREEMENTS, minimal_payload(world), format="json")
     assert response.status_code == 403
-    assert response.json()["detail"] == "This API key does not have the scope “agreements:write”."
+    assert response.json()["message"] == "This API key does not have the scope “agreements:write”."
     assert reader.post(url(AGREEMENTS, world["draft"].pk, "submit")).status_code == 403
     assert snapshot() == before
     writer = make_key(["agreements:write"])

@@ -84,7 +84,8 @@ def url(base, pk=None, action=""):
 
 def assert_field_error(response, field, *texts):
     assert response.status_code == 400, response.content
-    body = response.json()
+    assert response.json()["code"] == "invalid", response.content
+    body = response.json()["errors"]
     assert field in body, body
     for text in texts:
         assert any(text in str(message) for message in body[field]), body
@@ -531,7 +532,7 @@ def test_a_run_for_every_partner_and_a_failed_run_say_so(
     # Asked again once approved: refused at once, and no run is recorded.
     runs = JobRun.objects.count()
     refused = api_client.post(url(STATEMENTS, action="calculate"), one, format="json")
-    assert refused.status_code == 400 and "never changes" in refused.json()["partner"][0]
+    assert refused.status_code == 400 and "never changes" in refused.json()["errors"]["partner"][0]
     assert JobRun.objects.count() == runs
 
 
@@ -904,7 +905,7 @@ def test_a_channel_manager_decides_only_for_their_own_partners(world):
     MdfRequest.objects.filter(pk__in=[own.pk, foreign.pk]).update(status=MdfStatus.SUBMITTED)
     before = snapshot()
     refused = api.post(url(REQUESTS, foreign.pk, "approve"), {}, format="json")
-    assert refused.status_code == 403 and "partners you own" in refused.json()["detail"]
+    assert refused.status_code == 403 and "partners you own" in refused.json()["message"]
     assert api.post(url(REQUESTS, own.pk, "mark-paid"), {}, format="json").status_code == 403  # admins pay
     assert snapshot() == before
     assert api.post(url(REQUESTS, own.pk, "approve"), {}, format="json").status_code == 200
@@ -1033,11 +1034,11 @@ def test_a_reader_gets_403_on_every_write_and_nothing_changes(world, make_key, w
 def test_keys_need_the_incentives_scope_and_a_read_key_may_preview(world, make_key):
     refused = make_key(["agreements:write"]).get(STATEMENTS)
     assert refused.status_code == 403
-    assert refused.json()["detail"] == "This API key does not have the scope “incentives:read”."
+    assert refused.json()["message"] == "This API key does not have the scope “incentives:read”."
     reader = make_key(["incentives:read"])
     assert reader.get(STATEMENTS).json()["count"] == 2
     response = reader.post(POLICIES, CONTRACT_POLICY, format="json")
-    assert response.json()["detail"] == "This API key does not have the scope “incentives:write”."
+    assert response.json()["message"] == "This API key does not have the scope “incentives:write”."
     preview = reader.post(url(POLICIES, world["policy"].pk, "preview"), {"volume": "3800.00"}, format="json")
     assert preview.status_code == 200 and preview.json()["amount"] == "740.00"  # a preview writes nothing
     writer = make_key(["incentives:write"])
@@ -1058,9 +1059,9 @@ def test_errors_answer_in_the_callers_language(api_client, world):
     )
     assert missing["method"] == ["该字段是必填项。"]
     not_found = api_client.get(url(STATEMENTS, 999999), HTTP_ACCEPT_LANGUAGE="zh-hans")
-    assert not_found.status_code == 404 and not_found.json()["detail"] == "没有此编号的对象，或您无权查看。"
+    assert not_found.status_code == 404 and not_found.json()["message"] == "没有此编号的对象，或您无权查看。"
     english = api_client.post(POLICIES, bad, format="json", HTTP_ACCEPT_LANGUAGE="en")
-    assert english.json()["brackets"] == ["Row 1: the first threshold must be 0."]
+    assert english.json()["errors"]["brackets"] == ["Row 1: the first threshold must be 0."]
 
 
 def test_statement_lines_explain_themselves_in_the_callers_language(api_client, world):

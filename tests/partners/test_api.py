@@ -47,7 +47,8 @@ def assert_field_error(response, *fields):
     """400, JSON, and a non-empty list of messages under each named field."""
     assert response.status_code == 400, response.content
     assert response["Content-Type"].startswith("application/json")
-    body = response.json()
+    assert response.json()["code"] == "invalid", response.content
+    body = response.json()["errors"]
     for field in fields:
         assert field in body, body
         assert isinstance(body[field], list) and body[field], body
@@ -122,7 +123,7 @@ def test_a_browser_session_needs_the_csrf_token_to_write(world, staff_user):
     before = db_snapshot()
     response = browser.post(PARTNERS, partner_payload(world), content_type="application/json")
     assert response.status_code == 403
-    assert "CSRF" in response.json()["detail"]
+    assert "CSRF" in response.json()["message"]
     assert db_snapshot() == before
 
 
@@ -131,7 +132,7 @@ def test_a_wrong_token_is_refused(world):
     api.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
     response = api.get(PARTNERS)
     assert response.status_code == 401
-    assert "token" in response.json()["detail"].lower()
+    assert "token" in response.json()["message"].lower()
 
 
 def test_a_token_of_a_non_staff_user_is_refused(world, plain_user):
@@ -266,7 +267,7 @@ def test_region_delete_unused_leaf(api_client, world):
 def test_region_in_use_cannot_be_deleted(api_client, world):
     response = api_client.delete(detail(REGIONS, world["guangdong"].pk))
     assert response.status_code == 400
-    assert "move them first" in response.json()["non_field_errors"][0]
+    assert "move them first" in response.json()["errors"]["non_field_errors"][0]
     assert AuditEntry.objects.filter(action=AuditEntry.Action.DELETE).count() == 0
     assert Region.objects.filter(pk=world["guangdong"].pk).exists()
 
@@ -363,7 +364,7 @@ def test_tier_delete_unused_but_not_one_in_use(api_client, world):
     assert deleted.object_repr == "Registered" and deleted.actor is not None
     response = api_client.delete(detail(TIERS, world["gold"].pk))
     assert response.status_code == 400
-    assert "Gold" in response.json()["non_field_errors"][0]
+    assert "Gold" in response.json()["errors"]["non_field_errors"][0]
     assert PartnerTier.objects.filter(pk=world["gold"].pk).exists()
 
 
@@ -404,7 +405,7 @@ def test_partner_retrieve(api_client, world):
 def test_partner_unknown_id_is_404(api_client, world):
     response = api_client.get(detail(PARTNERS, 999999))
     assert response.status_code == 404
-    assert "detail" in response.json()
+    assert response.json()["code"] == "not_found"
 
 
 @pytest.mark.parametrize(
@@ -641,7 +642,7 @@ def test_partner_create_with_malformed_json_is_400_json(api_client, world):
     response = api_client.post(PARTNERS, data='{"code": "X-1", "name": ', content_type="application/json")
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/json")
-    assert "JSON" in response.json()["detail"]
+    assert "JSON" in response.json()["message"]
     assert db_snapshot() == before
 
 
@@ -649,7 +650,7 @@ def test_partner_create_with_a_json_list_instead_of_an_object_is_400(api_client,
     before = db_snapshot()
     response = api_client.post(PARTNERS, data="[1, 2]", content_type="application/json")
     assert response.status_code == 400
-    assert response.json()["non_field_errors"]
+    assert response.json()["errors"]["non_field_errors"]
     assert db_snapshot() == before
 
 
@@ -763,7 +764,7 @@ def test_partner_patch_with_malformed_json_is_400(api_client, world):
     before = db_snapshot()
     response = api_client.patch(detail(PARTNERS, world["r_gd"].pk), data="{name: 1}", content_type="application/json")
     assert response.status_code == 400
-    assert "detail" in response.json()
+    assert response.json()["code"] == "parse_error"
     assert db_snapshot() == before
 
 
@@ -818,7 +819,7 @@ def test_transition_with_bad_input_is_400(api_client, world, payload):
     before = db_snapshot()
     response = api_client.post(detail(PARTNERS, world["r_gd"].pk, "transition"), payload)
     assert response.status_code == 400
-    assert set(response.json()) <= {"status", "reason"} and response.json()
+    assert set(response.json()["errors"]) <= {"status", "reason"} and response.json()["errors"]
     assert db_snapshot() == before
 
 
@@ -1039,7 +1040,7 @@ def test_contact_with_an_active_portal_login_cannot_be_deleted(api_client, conta
     before = db_snapshot()
     response = api_client.delete(detail(CONTACTS, contacts["wang"].pk))
     assert response.status_code == 400
-    assert "portal login" in response.json()["non_field_errors"][0]
+    assert "portal login" in response.json()["errors"]["non_field_errors"][0]
     assert db_snapshot() == before
 
 

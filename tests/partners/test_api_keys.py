@@ -186,7 +186,7 @@ def test_a_vendor_read_key_reads_everything_and_writes_nothing(make_key, world):
         api.post(REGIONS, {"code": "X", "name": "X", "kind": "city"}),
     ):
         assert response.status_code == 403
-        assert response.json()["detail"] == "This API key does not have the scope “partners:write”."
+        assert response.json()["message"] == "This API key does not have the scope “partners:write”."
     assert db_snapshot() == before
 
 
@@ -220,14 +220,14 @@ def test_a_key_without_the_areas_scope_is_refused_with_the_scope_it_lacks(make_k
     _key, plaintext = make_key(scopes=["sales:write"])
     response = key_client(plaintext).get(PARTNERS)
     assert response.status_code == 403
-    assert response.json()["detail"] == "This API key does not have the scope “partners:read”."
+    assert response.json()["message"] == "This API key does not have the scope “partners:read”."
 
 
 def test_an_endpoint_without_an_area_refuses_keys(make_key):
     _key, plaintext = make_key(scopes=["partners:write"])
     response = key_client(plaintext).get("/api/v1/")
     assert response.status_code == 403
-    assert response.json()["detail"] == "API keys cannot use this endpoint."
+    assert response.json()["message"] == "API keys cannot use this endpoint."
 
 
 # Keys bound to a partner --------------------------------------------------------------------
@@ -276,7 +276,7 @@ def test_a_partner_key_never_writes(make_key, world, scopes):
         api.patch(detail(PARTNERS, world["foreign"].pk), {"name": "Hijacked"}),
     ):
         assert response.status_code == 403
-        assert "bound to a partner" in response.json()["detail"]
+        assert "bound to a partner" in response.json()["message"]
     assert db_snapshot() == before
 
 
@@ -294,7 +294,7 @@ def test_a_partner_user_session_is_still_refused_by_the_api(world):
 def assert_refused(response, text):
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Api-Key"
-    assert text in response.json()["detail"]
+    assert text in response.json()["message"]
     assert "results" not in response.json()
 
 
@@ -385,7 +385,7 @@ def test_each_key_is_throttled_on_its_own(make_key, world, settings):
     refused = api.get(PARTNERS)
     assert refused.status_code == 429
     assert int(refused["Retry-After"]) > 0
-    assert "throttled" in refused.json()["detail"]
+    assert "throttled" in refused.json()["message"]
     assert key_client(second_plaintext).get(PARTNERS).status_code == 200
 
 

@@ -69,7 +69,8 @@ def as_user(user):
 
 def assert_field_error(response, field, *texts):
     assert response.status_code == 400, response.content
-    body = response.json()
+    assert response.json()["code"] == "invalid", response.content
+    body = response.json()["errors"]
     assert field in body, body
     for text in texts:
         assert any(text in str(message) for message in body[field]), body
@@ -342,11 +343,11 @@ def test_a_reader_gets_403_on_every_write_and_nothing_changes(world, make_key, w
 def test_keys_need_the_performance_scope(world, make_key):
     refused = make_key(["sales:write"]).get(SNAPSHOTS)
     assert refused.status_code == 403
-    assert refused.json()["detail"] == "This API key does not have the scope “performance:read”."
+    assert refused.json()["message"] == "This API key does not have the scope “performance:read”."
     reader = make_key(["performance:read"])
     assert reader.get(SNAPSHOTS).json()["count"] == KpiSnapshot.objects.count()
     refused = reader.patch(url(RULES, "score_below"), {"threshold": "50"}, format="json")
-    assert refused.json()["detail"] == "This API key does not have the scope “performance:write”."
+    assert refused.json()["message"] == "This API key does not have the scope “performance:write”."
 
 
 # Region flags -------------------------------------------------------------------------------------

@@ -95,4 +95,4 @@ def test_unknown_api_addresses_answer_json_404(client, admin_user):
     client.force_login(admin_user)
     response = client.get("/api/v1/no-such-thing/")
     assert response.status_code == 404
-    assert response.json()["detail"]
+    assert response.json()["message"]

@@ -125,7 +125,7 @@ def test_bad_input_is_a_field_error_and_changes_nothing(api_client, catalogue, b
     before = snapshot()
     response = api_client.post(base, payload, format="json")
     assert response.status_code == 400, response.content
-    assert field in response.json(), response.json()
+    assert field in response.json()["errors"], response.json()
     assert snapshot() == before
 
 
@@ -141,7 +141,7 @@ def test_a_channel_manager_reads_but_does_not_change_the_catalogue(catalogue):
     before = snapshot()
     response = api.post(LINES, {"code": "NEW", "name": "New"}, format="json")
     assert response.status_code == 403
-    assert response.json()["detail"] == "Only a channel admin can change the product catalogue."
+    assert response.json()["message"] == "Only a channel admin can change the product catalogue."
     assert api.patch(url(PRODUCTS, catalogue["probe"].pk), {"name": "X"}, format="json").status_code == 403
     assert snapshot() == before
 
@@ -149,7 +149,7 @@ def test_a_channel_manager_reads_but_does_not_change_the_catalogue(catalogue):
 def test_keys_read_with_sales_read_and_write_with_sales_write(catalogue, make_key):
     refused = make_key(["partners:read"]).get(PRODUCTS)
     assert refused.status_code == 403
-    assert refused.json()["detail"] == "This API key does not have the scope “sales:read”."
+    assert refused.json()["message"] == "This API key does not have the scope “sales:read”."
     reader = make_key(["sales:read"])
     assert reader.get(PRODUCTS).json()["count"] == 3
     before = snapshot()

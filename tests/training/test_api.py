@@ -49,7 +49,8 @@ def url(base, pk=None, action=""):
 
 def assert_field_error(response, field, *texts):
     assert response.status_code == 400, response.content
-    body = response.json()
+    assert response.json()["code"] == "invalid", response.content
+    body = response.json()["errors"]
     assert field in body, body
     for text in texts:
         assert any(text in message for message in body[field]), body
@@ -177,8 +178,8 @@ def test_the_course_list_filters_by_product_line_and_tier(api_client, world):
 
 
 def test_a_bad_filter_is_a_400_that_names_it(api_client, world):
-    assert "type" in api_client.get(f"{COURSES}?type=cooking").json()
-    assert "expiring_before" in api_client.get(f"{RECORDS}?expiring_before=soon").json()
+    assert "type" in api_client.get(f"{COURSES}?type=cooking").json()["errors"]
+    assert "expiring_before" in api_client.get(f"{RECORDS}?expiring_before=soon").json()["errors"]
 
 
 def test_a_course_is_created_with_its_tier_requirements(api_client, world):
@@ -596,10 +597,11 @@ def test_an_import_with_a_bad_row_reports_every_error_and_writes_nothing(api_cli
     response = api_client.post(f"{RECORDS}import/", {"file": csv_file(good, below, unknown)}, format="multipart")
     assert response.status_code == 400
     body = response.json()
+    assert body["code"] == "invalid" and body["message"]
     assert body["created"] + body["updated"] + body["unchanged"] <= 3
-    errors = {(error["row"], error["column"]) for error in body["errors"]}
+    errors = {(error["row"], error["column"]) for error in body["errors"]["file"]}
     assert (3, "score") in errors and (4, "partner_code") in errors
-    assert all(error["message"] for error in body["errors"])
+    assert all(error["message"] for error in body["errors"]["file"])
     assert records() == before
 
 
