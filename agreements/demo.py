@@ -129,7 +129,7 @@ def _expire_in_the_past(builder, partner):
     agreement = builder.agreement(partner, start=end + timedelta(days=1) - relativedelta(years=2), end=end)
     services.agreement_submit(agreement=agreement, by=builder.by)
     Agreement.objects.filter(pk=agreement.pk).update(
-        status=AgreementStatus.ACTIVE, approved_by=builder.by, approved_at=timezone.now()
+        status=AgreementStatus.ACTIVE, approved_by=builder.by, approved_at=timezone.now(), updated_at=timezone.now()
     )
     agreement.refresh_from_db()
     audit_record(

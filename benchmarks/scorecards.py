@@ -239,7 +239,7 @@ def build_product_lines():
 
 COLUMNS = (
     "partner_id, product_line_id, customer_id, customer_name, customer_region_id, sold_on, quantity, "
-    "unit_price, amount, currency, source, external_id, created_at"
+    "unit_price, amount, currency, source, external_id, created_at, updated_at"
 )
 
 
@@ -256,7 +256,7 @@ def sales_rows(count, partners, lines, months, cities, rng):
     line_ids = [line.pk for line in lines]
     base = [float(line.base_price) for line in lines]
     month_days = [(m.start, (m.end - m.start).days + 1) for m in months]
-    tail = f"\t{settings.PRM_CURRENCY}\timport\t\t2026-01-01 00:00:00+00\n"
+    tail = f"\t{settings.PRM_CURRENCY}\timport\t\t2026-01-01 00:00:00+00\t2026-01-01 00:00:00+00\n"
     done = 0
     while done < count:
         size = min(COPY_CHUNK, count - done)

@@ -10,6 +10,7 @@ class IncentivesConfig(AppConfig):
         from prm.api.scopes import register_area
 
         register_area("incentives", _("Incentives"))
+        self.register_sync()
 
         from prm.dashboard import register_panel as register_staff_panel
         from prm.dashboard import register_partner_section
@@ -24,3 +25,16 @@ class IncentivesConfig(AppConfig):
         from .portal import portal_incentives_panel
 
         register_panel(portal_incentives_panel, page="portal")
+
+    def register_sync(self):
+        """Deleted rows of the API's incentive lists leave tombstones (prm.sync). Policies are
+        never deleted (retired with is_active), statements are cancelled: listed for completeness."""
+        from prm.sync import sync_register
+
+        from .models import MdfBudget, MdfRequest, OverridePolicy, RebatePolicy, RebateStatement
+
+        sync_register(RebatePolicy, area="incentives")
+        sync_register(OverridePolicy, area="incentives")
+        sync_register(RebateStatement, area="incentives", partner="partner_id", partner_readable=True)
+        sync_register(MdfBudget, area="incentives", partner="partner_id", partner_readable=True)
+        sync_register(MdfRequest, area="incentives", partner="partner_id", partner_readable=True)

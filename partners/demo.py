@@ -293,5 +293,5 @@ def _portal_login(users, log, username, name, email, role, job_role, title):
         )
         contact.user = user
         contact.is_partner_admin = role == Role.PARTNER_ADMIN
-        contact.save(update_fields=["user", "is_partner_admin"])
+        contact.save(update_fields=["user", "is_partner_admin", "updated_at"])
     user.groups.add(Group.objects.get(name=role))

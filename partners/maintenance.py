@@ -2,6 +2,8 @@
 
 from django.db import transaction
 
+from prm.tree import tree_touched
+
 from .models import Partner, Region
 
 
@@ -22,12 +24,13 @@ def _rebuild(model):
         return result
 
     changed = []
+    touched = tree_touched(model)
     for pk, _parent, path, depth in nodes:
         new_path = path_of(pk)
         new_depth = new_path.count("/") - 1
         if new_path != path or new_depth != depth:
-            changed.append(model(pk=pk, path=new_path, depth=new_depth))
-    model._base_manager.bulk_update(changed, ["path", "depth"], batch_size=500)
+            changed.append(model(pk=pk, path=new_path, depth=new_depth, **touched))
+    model._base_manager.bulk_update(changed, ["path", "depth", *touched], batch_size=500)
     return len(changed)
 
 

@@ -76,7 +76,7 @@ def month_run(self, period, run_id=None, by_id=None):
     if run is None:
         run = JobRun.objects.create(job=JOB_NAME, params={"period": period})
     run.status, run.started_at, run.total, run.done = JobRun.Status.RUNNING, timezone.now(), len(areas) + 2, 0
-    run.save(update_fields=["status", "started_at", "total", "done"])
+    run.save(update_fields=["status", "started_at", "total", "done", "updated_at"])
     queue = _same_queue(self.request)
     parts = [month_area_figures.s(period, path, run.pk).set(**queue) for path in areas]
     parts.append(month_area_figures.s(period, None, run.pk, others=areas).set(**queue))
@@ -96,7 +96,7 @@ def month_area_figures(period, path, run_id, others=()):
     area) for the month, as JSON for the chord's callback."""
     month = kpis.as_month(period)
     figures, paths = kpis.partner_figures(month, kpis.area_scope(path, others))
-    JobRun.objects.filter(pk=run_id).update(done=F("done") + 1)
+    JobRun.objects.filter(pk=run_id).update(done=F("done") + 1, updated_at=timezone.now())
     return kpis.figures_to_json(figures, paths)
 
 
@@ -116,6 +116,7 @@ def month_failed(*args, run_id=None, **kwargs):
         status=JobRun.Status.FAILED,
         error=f"{type(error).__name__}: {error}" if error else "A part of the computation failed.",
         finished_at=timezone.now(),
+        updated_at=timezone.now(),
     )
 
 

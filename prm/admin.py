@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEntry, JobRun, Notification, User
+from .models import AuditEntry, IdempotencyRecord, JobRun, Notification, Tombstone, User
 
 
 class ReadOnlyAdminMixin:
@@ -62,3 +62,22 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Tombstone)
+class TombstoneAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Rows deleted from the API's lists, kept for systems that sync (prm.sync)."""
+
+    list_display = ["deleted_at", "model", "object_id", "external_id", "partner_id"]
+    list_filter = ["model"]
+    search_fields = ["object_id", "external_id"]
+    date_hierarchy = "deleted_at"
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The answers kept for API writes sent with an Idempotency-Key (prm.api.idempotency)."""
+
+    list_display = ["created_at", "principal", "key", "method", "path", "status_code"]
+    list_filter = ["method", "status_code"]
+    search_fields = ["principal", "key", "path"]

@@ -21,13 +21,13 @@ class JobProgress:
     def set_total(self, total):
         """How many steps the run will take; saved at once so the page can show a bar."""
         self.run.total = total
-        self.run.save(update_fields=["total"])
+        self.run.save(update_fields=["total", "updated_at"])
 
     def advance(self, steps=1, rows=0):
         """Record finished steps (and rows written by them) so the page sees them now."""
         self.run.done += steps
         self.run.rows_written += rows
-        self.run.save(update_fields=["done", "rows_written"])
+        self.run.save(update_fields=["done", "rows_written", "updated_at"])
 
 
 def job_queue(name, *, by=None, params=None):
@@ -46,7 +46,7 @@ def job_run(name, run_id=None):
     else:
         run.status = JobRun.Status.RUNNING
         run.started_at = timezone.now()
-        run.save(update_fields=["status", "started_at"])
+        run.save(update_fields=["status", "started_at", "updated_at"])
     progress = JobProgress(run)
     try:
         yield progress
@@ -55,10 +55,10 @@ def job_run(name, run_id=None):
         # A refusal by a service reads as its message; anything else names the exception too.
         run.error = "; ".join(exc.messages) if isinstance(exc, ValidationError) else f"{type(exc).__name__}: {exc}"
         run.finished_at = timezone.now()
-        run.save(update_fields=["status", "error", "finished_at", "rows_written", "done"])
+        run.save(update_fields=["status", "error", "finished_at", "rows_written", "done", "updated_at"])
         raise
     run.status = JobRun.Status.SUCCEEDED
     run.finished_at = timezone.now()
     if run.total is not None:
         run.done = run.total
-    run.save(update_fields=["status", "finished_at", "rows_written", "done"])
+    run.save(update_fields=["status", "finished_at", "rows_written", "done", "updated_at"])

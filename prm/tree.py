@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Max, Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +15,14 @@ class TreeQuerySet(models.QuerySet):
         """`node` and everything below it, in one query."""
         queryset = self.filter(path__startswith=node.path)
         return queryset if include_self else queryset.exclude(pk=node.pk)
+
+
+def tree_touched(model):
+    """`{"updated_at": now}` when the model has that field, else nothing: a node whose path or
+    level changes has changed for a system syncing with `updated_since` (QuerySet.update() and
+    bulk_update() skip auto_now)."""
+    fields = {field.name for field in model._meta.concrete_fields}
+    return {"updated_at": timezone.now()} if "updated_at" in fields else {}
 
 
 class TreeNode(models.Model):
@@ -44,12 +53,14 @@ class TreeNode(models.Model):
             return
         old_path, old_depth = self.path, self.depth
         new_depth = new_path.count("/") - 1
-        manager.filter(pk=self.pk).update(path=new_path, depth=new_depth)
+        touched = tree_touched(type(self))
+        manager.filter(pk=self.pk).update(path=new_path, depth=new_depth, **touched)
         if old_path:
             # Re-root the whole subtree in one statement.
             manager.filter(path__startswith=old_path).exclude(pk=self.pk).update(
                 path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
                 depth=F("depth") + (new_depth - old_depth),
+                **touched,
             )
         self.path, self.depth = new_path, new_depth
 

@@ -134,7 +134,7 @@ def test_the_number_of_queries_does_not_grow_with_the_partners(django_assert_max
     with django_assert_max_num_queries(few):
         services.snapshots_compute(period=MONTH)
     assert KpiSnapshot.objects.for_partners().values("partner").distinct().count() == 12
-    assert few <= 25
+    assert few <= 26  # one INSERT … SELECT records the replaced snapshots' tombstones
 
 
 # Customer satisfaction --------------------------------------------------------------------------
