@@ -259,7 +259,7 @@ class IdempotencyRecord(models.Model):
 
     principal = models.CharField(_("caller"), max_length=100)
     key = models.CharField(_("idempotency key"), max_length=255)
-    method = models.CharField(_("method"), max_length=10)
+    method = models.CharField(_("HTTP method"), max_length=10)
     path = models.CharField(_("path"), max_length=500)
     request_hash = models.CharField(_("request hash"), max_length=64)
     status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)

@@ -41,6 +41,11 @@ class AllowedTypes:
     extensions: tuple
     hint: str  # what to upload instead, shown when the extension is not one of them
 
+    @property
+    def content_types(self):
+        """The media types of these files, as their downloads answer them."""
+        return sorted({FILE_TYPES[extension].content_type for extension in self.extensions})
+
 
 DOCUMENTS = AllowedTypes(
     (".pdf", ".png", ".jpg", ".jpeg", ".docx", ".xlsx"),

@@ -3,8 +3,19 @@ through the app's service, and the response shows the row as the list would."""
 
 from rest_framework import viewsets
 
+from .idempotency import IdempotentWritesMixin
 
-class ServiceModelViewSet(viewsets.ModelViewSet):
+
+class GenericViewSet(IdempotentWritesMixin, viewsets.GenericViewSet):
+    """DRF's GenericViewSet with `Idempotency-Key` on its writes (prm.api.idempotency): the base
+    of every API viewset that is not a ServiceModelViewSet."""
+
+
+class ReadOnlyModelViewSet(IdempotentWritesMixin, viewsets.ReadOnlyModelViewSet):
+    """DRF's ReadOnlyModelViewSet with `Idempotency-Key` on the writes of its actions."""
+
+
+class ServiceModelViewSet(IdempotentWritesMixin, viewsets.ModelViewSet):
     """Subclasses implement `create_object(data)` and `update_object(instance, data)` by calling
     one service each, and `delete_object(instance)` when deleting is allowed.
 

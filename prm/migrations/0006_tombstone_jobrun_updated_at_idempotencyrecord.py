@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('principal', models.CharField(max_length=100, verbose_name='caller')),
                 ('key', models.CharField(max_length=255, verbose_name='idempotency key')),
-                ('method', models.CharField(max_length=10, verbose_name='method')),
+                ('method', models.CharField(max_length=10, verbose_name='HTTP method')),
                 ('path', models.CharField(max_length=500, verbose_name='path')),
                 ('request_hash', models.CharField(max_length=64, verbose_name='request hash')),
                 ('status_code', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='status code')),
