@@ -10,15 +10,25 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from integrations.choices import EventType
 from prm.api.authentication import api_key_generate
 from prm.api.scopes import scopes_clean
+from prm.api.upserts import UpsertResult
 from prm.audit import audit_record, diff, snapshot
 from prm.models import AuditEntry
 from prm.roles import Role
 from prm.tree import tree_check_parent
 
 from .access import require_manage_api_keys
-from .choices import MAX_NETWORK_DEPTH, PARTNER_STATUS_TRANSITIONS, ContactRole, PartnerStatus, PartnerType
+from .choices import (
+    MAX_NETWORK_DEPTH,
+    PARTNER_STATUS_TRANSITIONS,
+    ContactRole,
+    PartnerStatus,
+    PartnerType,
+    RegionKind,
+)
+from .events import partner_event
 from .invitations import invitation_send
 from .models import ApiKey, Partner, PartnerContact, PartnerTier, Region
 
@@ -51,7 +61,7 @@ TIER_UPDATABLE_FIELDS = (
     "rebate_multiplier",
     "mdf_allowance_percent",
 )
-CONTACT_UPDATABLE_FIELDS = ("name", "email", "phone", "job_role", "title", "is_primary")
+CONTACT_UPDATABLE_FIELDS = ("name", "email", "phone", "job_role", "title", "is_primary", "external_id")
 
 
 def _normalise_code(value):
@@ -83,8 +93,8 @@ def _apply(instance, data, allowed):
 
 
 @transaction.atomic
-def region_create(*, code, name, kind, parent=None, by=None):
-    """Create a region under `parent` (or a root region)."""
+def region_create(*, code, name, kind=RegionKind.PROVINCE, parent=None, by=None):
+    """Create a region under `parent` (or a root region); a province unless `kind` says otherwise."""
     region = Region(code=_normalise_code(code), name=(name or "").strip(), kind=kind, parent=parent)
     _save(region)
     audit_record(instance=region, action=AuditEntry.Action.CREATE, by=by)
@@ -193,6 +203,7 @@ def partner_create(*, by=None, parent=None, status=PartnerStatus.PROSPECT, **dat
     partner.parent = parent
     _save(partner)
     audit_record(instance=partner, action=AuditEntry.Action.CREATE, by=by)
+    partner_event(EventType.PARTNER_CREATED, partner)
     return partner
 
 
@@ -214,7 +225,41 @@ def partner_update(*, partner, by=None, **data):
     changes = diff(before, snapshot(partner, PARTNER_UPDATABLE_FIELDS))
     if changes:
         audit_record(instance=partner, action=AuditEntry.Action.UPDATE, by=by, changes=changes)
+        partner_event(EventType.PARTNER_UPDATED, partner)
     return partner
+
+
+def _external_id(value):
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({"external_id": _("Enter an external ID.")})
+    return value
+
+
+def _differs(instance, data):
+    """Whether any value in `data` is not the instance's already (related objects by their id)."""
+    for name, value in data.items():
+        field = instance._meta.get_field(name)
+        wanted = value.pk if field.is_relation and value is not None else value
+        if getattr(instance, field.attname) != wanted:
+            return True
+    return False
+
+
+@transaction.atomic
+def partner_upsert(*, external_id, by=None, **data):
+    """Create the partner the CRM knows by `external_id` (as `partner_create`), or update it (as
+    `partner_update`); returns (partner, UpsertResult). When every value given is the partner's
+    already, nothing is written: no `updated_at` change, no history entry, no event."""
+    external_id = _external_id(external_id)
+    partner = Partner.objects.select_for_update().filter(external_id=external_id).first()
+    if partner is None:
+        return partner_create(by=by, external_id=external_id, **data), UpsertResult.CREATED
+    if "code" in data:
+        data["code"] = _normalise_code(data["code"])
+    if not _differs(partner, data):
+        return partner, UpsertResult.UNCHANGED
+    return partner_update(partner=partner, by=by, **data), UpsertResult.UPDATED
 
 
 def partner_allowed_statuses(partner):
@@ -259,6 +304,7 @@ def partner_change_status(*, partner, status, by=None, reason=""):
         by=by,
         changes={"status": [previous, status], **({"reason": [None, reason]} if reason else {})},
     )
+    partner_event(EventType.PARTNER_UPDATED, partner)
     return partner
 
 
@@ -280,6 +326,7 @@ def partner_move(*, partner, parent, by=None):
         by=by,
         changes={"parent": [str(previous) if previous else None, str(parent) if parent else None]},
     )
+    partner_event(EventType.PARTNER_UPDATED, partner)
     return partner
 
 
@@ -289,7 +336,7 @@ def partner_move(*, partner, parent, by=None):
 def _demote_other_primaries(contact):
     if contact.is_primary:
         PartnerContact.objects.filter(partner=contact.partner, is_primary=True).exclude(pk=contact.pk).update(
-            is_primary=False
+            is_primary=False, updated_at=timezone.now()
         )
 
 
@@ -325,6 +372,24 @@ def contact_update(*, contact, by=None, **data):
             | {f"{PartnerContact._meta.label_lower}:{name}": value for name, value in changes.items()},
         )
     return contact
+
+
+@transaction.atomic
+def contact_upsert(*, external_id, partner, by=None, **data):
+    """Create the contact the CRM knows by `external_id` at `partner` (as `contact_create`), or
+    update it (as `contact_update`; a contact stays at its partner); returns (contact,
+    UpsertResult). Nothing is written when every value given is the contact's already."""
+    external_id = _external_id(external_id)
+    contact = PartnerContact.objects.select_for_update().filter(external_id=external_id).first()
+    if contact is None:
+        return contact_create(partner=partner, by=by, external_id=external_id, **data), UpsertResult.CREATED
+    if contact.partner_id != partner.pk:
+        raise ValidationError({"partner": _("A contact cannot be moved to another partner.")})
+    if "email" in data:
+        data["email"] = (data["email"] or "").strip().lower()
+    if not _differs(contact, data):
+        return contact, UpsertResult.UNCHANGED
+    return contact_update(contact=contact, by=by, **data), UpsertResult.UPDATED
 
 
 @transaction.atomic
@@ -427,7 +492,7 @@ def _portal_user_set_active(*, contact, active, by):
 def portal_user_deactivate(*, contact, by):
     """Close a portal login: the user can no longer sign in (their open sessions end) and an
     invitation not yet used stops working. Nobody closes their own login."""
-    if by is not None and contact.user_id == by.pk:
+    if by is not None and by.pk is not None and contact.user_id == by.pk:
         raise ValidationError(_("You cannot deactivate your own login."))
     return _portal_user_set_active(contact=contact, active=False, by=by)
 

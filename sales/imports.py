@@ -24,8 +24,10 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from partners.access import can_manage_partner
 from partners.models import Partner, Region
@@ -70,6 +72,13 @@ HEADER_ALIASES = {
     "amount": ("total", "金额"),
     "currency": ("币种", "货币"),
 }
+# What API rows may name by id instead of by code: id → (code column, references loaded, unknown id).
+REFERENCE_IDS = {
+    "partner": ("partner_code", "partners", gettext_lazy("No partner has the ID %(id)s.")),
+    "product": ("product_sku", "products", gettext_lazy("No product has the ID %(id)s.")),
+    "product_line": ("product_line_code", "product_lines", gettext_lazy("No product line has the ID %(id)s.")),
+    "customer_region": ("customer_region_code", "regions", gettext_lazy("No region has the ID %(id)s.")),
+}
 CHUNK_ROWS = 1000
 RESERVED_PREFIX = "row:"
 IMPORT_JOB = "sales.sales_import_run"
@@ -96,6 +105,15 @@ UPDATABLE_FIELDS = (
     "amount",
     "currency",
 )
+
+
+def _update_lines(lines):
+    """Write the changed lines; bulk_update skips auto_now, and a CRM syncing with updated_since
+    must see them changed."""
+    now = timezone.now()
+    for line in lines:
+        line.updated_at = now
+    SalesLine.objects.bulk_update(lines, [*UPDATABLE_FIELDS, "updated_at"], batch_size=500)
 
 
 @dataclass
@@ -181,7 +199,8 @@ def _places(number):
 
 
 def _digits_before_point(number):
-    return len(str(abs(int(number)))) if abs(number) >= 1 else 0
+    # From the exponent: "1e999999" is too large, never a million-digit integer to print.
+    return number.adjusted() + 1 if abs(number) >= 1 else 0
 
 
 def _fingerprint(values, occurrence):
@@ -193,30 +212,73 @@ class _SalesImport:
     """Checks every row against the references (loaded once, set-based) and the rows above it,
     then plans the writes against the existing lines (looked up in chunks)."""
 
-    def __init__(self, rows, *, by, partner, progress=None):
+    def __init__(self, rows, *, by, partner, progress=None, source=None, ids=False):
         self.rows, self.by, self.own_partner, self.progress = rows, by, partner, progress
-        self.source = SalesSource.PORTAL if partner is not None else SalesSource.IMPORT
+        self.source = source or (SalesSource.PORTAL if partner is not None else SalesSource.IMPORT)
+        # API rows may name a reference by its id instead of its code (REFERENCE_IDS).
+        self.ids = ids
         self.errors, self.lines = [], []
         self.created, self.updated, self.unchanged = [], [], 0
+        self.outcomes = []  # (line, "created" | "updated" | "unchanged"), one per good row, in order
         self.today = timezone.localdate()
         self._load()
 
     def _codes(self, column):
         return {_text(cells.get(column)).upper() for _row, cells in self.rows} - {""}
 
+    def _wanted(self, column, key, id_name):
+        """The rows' codes in `column` (as `key`), or those codes and the rows' ids in `id_name`."""
+        wanted = Q(**{f"{key}__in": self._codes(column)})
+        if self.ids:
+            wanted |= Q(pk__in={cells[id_name] for _row, cells in self.rows if isinstance(cells.get(id_name), int)})
+        return wanted
+
     def _load(self):
         if self.own_partner is None:
-            partners = Partner.objects.filter(code__in=self._codes("partner_code")).select_related("region")
+            partners = Partner.objects.filter(self._wanted("partner_code", "code", "partner")).select_related("region")
             self.partners = {partner.code: partner for partner in partners}
             self.allowed = {
                 code: self.by is None or can_manage_partner(self.by, partner) for code, partner in self.partners.items()
             }
-        products = Product.objects.filter(sku__in=self._codes("product_sku")).select_related("product_line")
+        products = Product.objects.filter(self._wanted("product_sku", "sku", "product")).select_related("product_line")
         self.products = {product.sku: product for product in products}
-        lines = ProductLine.objects.filter(code__in=self._codes("product_line_code"))
+        lines = ProductLine.objects.filter(self._wanted("product_line_code", "code", "product_line"))
         self.product_lines = {line.code: line for line in lines}
-        regions = Region.objects.filter(code__in=self._codes("customer_region_code"))
+        regions = Region.objects.filter(self._wanted("customer_region_code", "code", "customer_region"))
         self.regions = {region.code: region for region in regions}
+        self.by_id = {
+            name: {item.pk: code for code, item in getattr(self, attribute, {}).items()}
+            for name, (_column, attribute, _message) in REFERENCE_IDS.items()
+        }
+
+    def _ids_as_codes(self, cells, error):
+        """An API row's references given by id ("partner": 12) become the codes the checks read,
+        so both spellings follow the same rules. Returns the cells and the code columns whose id
+        was wrong (their own errors would only repeat it)."""
+        if not self.ids:
+            return cells, set()
+        given = {name: cells[name] for name in REFERENCE_IDS if cells.get(name) is not None}
+        cells, wrong = dict(cells), set()
+        if self.own_partner is None and "partner" not in given and not _text(cells.get("partner_code")):
+            error("partner", _("Enter the partner: its ID (partner) or its code (partner_code)."))
+            wrong.add("partner_code")
+        for name, pk in given.items():
+            column, _attribute, message = REFERENCE_IDS[name]
+            if name == "partner" and self.own_partner is not None:
+                # Never tells whether another partner exists.
+                code = self.own_partner.code if pk == self.own_partner.pk else None
+                message = _("You can write only your own sales: leave the partner out or enter %(id)s.")
+                message_args = {"id": self.own_partner.pk}
+            else:
+                code, message_args = self.by_id[name].get(pk), {"id": pk}
+            if code is None:
+                error(name, str(message) % message_args)
+                wrong.add(column)
+            elif _text(cells.get(column)) and _text(cells.get(column)).upper() != code:
+                error(column, _("This code and the ID in “%(field)s” name different objects.") % {"field": name})
+            else:
+                cells[column] = code
+        return cells, wrong
 
     # Reading the rows ------------------------------------------------------------------------
 
@@ -233,6 +295,7 @@ class _SalesImport:
         def error(column, message):
             errors.append((number, column, str(message)))
 
+        cells, wrong = self._ids_as_codes(cells, error)
         partner = self._partner(cells, error)
         sold_on = self._sold_on(cells, error)
         product, product_line = self._product(cells, error)
@@ -251,7 +314,7 @@ class _SalesImport:
         if external_id.lower().startswith(RESERVED_PREFIX):
             error("external_id", _("External IDs starting with “row:” are reserved for rows without one."))
         if errors:
-            self.errors.extend(errors)
+            self.errors.extend(item for item in errors if item[1] not in wrong)
             return
         values = {
             "product": product,
@@ -426,9 +489,9 @@ class _SalesImport:
             for partner, external_id, values in chunk:
                 line = existing.get((partner.pk, external_id))
                 if line is None:
-                    self.created.append(
-                        SalesLine(partner=partner, external_id=external_id, source=self.source, **values)
-                    )
+                    line = SalesLine(partner=partner, external_id=external_id, source=self.source, **values)
+                    self.created.append(line)
+                    self.outcomes.append((line, "created"))
                     continue
                 changed = False
                 for name, value in values.items():
@@ -442,6 +505,7 @@ class _SalesImport:
                     self.updated.append(line)
                 else:
                     self.unchanged += 1
+                self.outcomes.append((line, "updated" if changed else "unchanged"))
 
     def write_chunks(self):
         """(rows, callable) per chunk: the creates, then the updates."""
@@ -450,7 +514,7 @@ class _SalesImport:
             yield len(chunk), lambda chunk=chunk: SalesLine.objects.bulk_create(chunk, batch_size=500)
         for start in range(0, len(self.updated), CHUNK_ROWS):
             chunk = self.updated[start : start + CHUNK_ROWS]
-            yield len(chunk), lambda chunk=chunk: SalesLine.objects.bulk_update(chunk, UPDATABLE_FIELDS, batch_size=500)
+            yield len(chunk), lambda chunk=chunk: _update_lines(chunk)
 
     def write_chunk_count(self):
         return -(-len(self.created) // CHUNK_ROWS) + -(-len(self.updated) // CHUNK_ROWS)
@@ -641,7 +705,9 @@ def sales_import_run(*, run_id):
                     dry_run=params.get("dry_run", False),
                     progress=progress,
                 )
-            JobRun.objects.filter(pk=run.pk).update(params={**params, "report": report.as_dict(limit=STORED_ERRORS)})
+            JobRun.objects.filter(pk=run.pk).update(
+                params={**params, "report": report.as_dict(limit=STORED_ERRORS)}, updated_at=timezone.now()
+            )
     finally:
         path.unlink(missing_ok=True)
     return report

@@ -1,11 +1,12 @@
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from prm.api.serializers import VendorOnlyFieldsMixin
 
-from ..choices import PartnerStatus
-from ..models import Partner, PartnerContact, PartnerTier, Region
+from ..choices import ContactRole, PartnerStatus, PortalLoginState
+from ..models import ManagerRegion, Partner, PartnerContact, PartnerTier, Region
 from ..services import TIER_UPDATABLE_FIELDS
 
 
@@ -95,6 +96,12 @@ class PartnerMoveSerializer(serializers.Serializer):
 
 class PartnerContactSerializer(serializers.ModelSerializer):
     has_portal_login = serializers.BooleanField(read_only=True)
+    portal_login = serializers.ChoiceField(
+        choices=PortalLoginState.choices,
+        source="portal_login_state",
+        read_only=True,
+        help_text=_("none, invited (no password chosen yet), active or deactivated."),
+    )
 
     class Meta:
         model = PartnerContact
@@ -107,7 +114,9 @@ class PartnerContactSerializer(serializers.ModelSerializer):
             "job_role",
             "title",
             "is_primary",
+            "external_id",
             "has_portal_login",
+            "portal_login",
             "created_at",
             "updated_at",
         ]
@@ -120,3 +129,34 @@ class PartnerContactSerializer(serializers.ModelSerializer):
         if self.instance is not None and partner != self.instance.partner:
             raise serializers.ValidationError(_("A contact cannot be moved to another partner."))
         return partner
+
+
+class PortalUserInviteSerializer(serializers.Serializer):
+    """A person at a partner to give a portal login, as the portal's invitation form asks."""
+
+    partner = serializers.PrimaryKeyRelatedField(queryset=Partner.objects.none())
+    name = serializers.CharField(max_length=150)
+    email = serializers.EmailField(max_length=150, help_text=_("The person signs in with this address."))
+    job_role = serializers.ChoiceField(choices=ContactRole.choices, default=ContactRole.SALES)
+    is_admin = serializers.BooleanField(
+        default=False, help_text=_("May change the organisation's profile and manage its portal users.")
+    )
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES, required=False, help_text=_("Language of the invitation; empty: the site's.")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["partner"].queryset = Partner.objects.visible_to(request.user)
+
+
+class ManagerRegionSerializer(serializers.ModelSerializer):
+    manager_name = serializers.CharField(source="manager.__str__", read_only=True)
+    region_code = serializers.CharField(source="region.code", read_only=True)
+
+    class Meta:
+        model = ManagerRegion
+        fields = ["id", "manager", "manager_name", "region", "region_code", "created_at"]
+        read_only_fields = fields

@@ -1,4 +1,4 @@
-from .views import PartnerContactViewSet, PartnerTierViewSet, PartnerViewSet, RegionViewSet
+from .views import ManagerRegionViewSet, PartnerContactViewSet, PartnerTierViewSet, PartnerViewSet, RegionViewSet
 
 
 def register(router):
@@ -6,3 +6,4 @@ def register(router):
     router.register("tiers", PartnerTierViewSet, basename="tier")
     router.register("partners", PartnerViewSet, basename="partner")
     router.register("partner-contacts", PartnerContactViewSet, basename="partner-contact")
+    router.register("manager-regions", ManagerRegionViewSet, basename="manager-region")

@@ -349,7 +349,8 @@ def test_the_api_list_query_count_does_not_grow(api_client, world, django_assert
 def test_the_schema_documents_the_sales_lines(api_client):
     paths = api_client.get("/api/schema/?format=json").json()["paths"]
 
-    assert set(paths[LIST]) == {"get"}
+    assert set(paths[LIST]) == {"get", "post"}
+    assert {f"{LIST}bulk/", f"{LIST}by-external-id/{{external_id}}/"} <= set(paths)
     names = {parameter["name"] for parameter in paths[LIST]["get"]["parameters"]}
     assert {"period", "partner", "product_line", "region", "source"} <= names
 
