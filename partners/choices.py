@@ -3,6 +3,7 @@ filters and the API alike."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RegionKind(models.TextChoices):
@@ -70,3 +71,13 @@ class ApiKeyStatus(models.TextChoices):
     VALID = "valid", _("Valid")
     EXPIRED = "expired", _("Expired")
     REVOKED = "revoked", _("Revoked")
+
+
+class PortalLoginState(models.TextChoices):
+    """Where a contact's portal login stands: derived from the login, shown by the API so an
+    integration knows whether to invite, resend the invitation or reactivate."""
+
+    NONE = "none", _("No portal login")
+    INVITED = "invited", _("Invited, no password yet")
+    ACTIVE = "active", pgettext_lazy("portal login", "Active")
+    DEACTIVATED = "deactivated", _("Deactivated")

@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from .choices import ContactRole, CreditRating, PartnerStatus, PartnerType, RegionKind
-from .models import Partner, PartnerContact, PartnerTier, Region
+from .models import ManagerRegion, Partner, PartnerContact, PartnerTier, Region
 
 ALL = _("All")
 
@@ -124,3 +124,19 @@ class PartnerContactFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(name__icontains=value) | Q(email__icontains=value) | Q(phone__icontains=value))
+
+
+class ManagerRegionFilterSet(django_filters.FilterSet):
+    manager = django_filters.ModelChoiceFilter(label=_("Channel manager"), queryset=_staff_users)
+    region = django_filters.ModelChoiceFilter(label=_("Region"), queryset=Region.objects.all())
+    within = django_filters.ModelChoiceFilter(
+        label=_("Within (with sub-regions)"), queryset=Region.objects.all(), method="filter_within"
+    )
+
+    class Meta:
+        model = ManagerRegion
+        fields = ["manager", "region", "within"]
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def filter_within(self, queryset, name, value):
+        return queryset.filter(region__path__startswith=value.path) if value else queryset

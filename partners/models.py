@@ -17,7 +17,7 @@ from prm.fields import URLField
 from prm.tenancy import TenantQuerySet
 from prm.tree import TreeNode, TreeQuerySet
 
-from .choices import ApiKeyStatus, ContactRole, CreditRating, PartnerStatus, PartnerType, RegionKind
+from .choices import ApiKeyStatus, ContactRole, CreditRating, PartnerStatus, PartnerType, PortalLoginState, RegionKind
 
 # Codes are stored in capitals; lower case is accepted and converted in clean().
 code_validator = RegexValidator(
@@ -282,9 +282,25 @@ class PartnerContact(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        super().clean()
+        # As for partners: name the field that is taken, not the constraint.
+        taken = PartnerContact._default_manager.filter(external_id=self.external_id).exclude(pk=self.pk)
+        if self.external_id and taken.exists():
+            raise ValidationError({"external_id": _("Another contact already has this external ID.")})
+
     @property
     def has_portal_login(self):
         return self.user_id is not None
+
+    @property
+    def portal_login_state(self):
+        """A PortalLoginState: no login, invited (no password chosen yet), active or deactivated."""
+        if self.user is None:
+            return PortalLoginState.NONE
+        if not self.user.is_active:
+            return PortalLoginState.DEACTIVATED
+        return PortalLoginState.ACTIVE if self.user.has_usable_password() else PortalLoginState.INVITED
 
 
 class ApiKey(models.Model):

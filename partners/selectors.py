@@ -12,7 +12,7 @@ from prm.roles import Role
 from prm.tenancy import partner_of
 
 from .choices import MAX_NETWORK_DEPTH, PartnerStatus
-from .models import ApiKey, Partner, PartnerContact, PartnerTier, Region
+from .models import ApiKey, ManagerRegion, Partner, PartnerContact, PartnerTier, Region
 
 
 def partner_list(*, user):
@@ -88,6 +88,12 @@ def tier_list(*, user):
 
 def contact_list(*, user):
     return PartnerContact.objects.visible_to(user).select_related("partner", "user")
+
+
+def manager_region_list():
+    """Every channel manager's region assignments with the manager and the region, in one query.
+    Vendor staff only: partners never see who manages what."""
+    return ManagerRegion.objects.select_related("manager", "region")
 
 
 def partner_with_contacts(*, user):

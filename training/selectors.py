@@ -26,6 +26,8 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from partners.models import Partner, Region
+from prm.roles import is_staff_user
+from prm.tenancy import partner_of
 
 from .access import can_see_material
 from .choices import RecordStatus
@@ -295,6 +297,23 @@ def upcoming_sessions(course=None):
     for session in result:
         session.seats_left = max(session.capacity - session.seats_taken, 0)
     return result
+
+
+def material_list(*, user):
+    """The course materials `user` may see, as one queryset with the course and the tier: staff
+    (and vendor API keys) every one; a partner (its users, a key bound to it) those of active
+    courses without a minimum tier or whose minimum tier ranks at or below the partner's tier, the
+    rule of access.can_see_material."""
+    materials = CourseMaterial.objects.select_related("course", "min_tier")
+    if is_staff_user(user):
+        return materials
+    if not getattr(user, "is_authenticated", False):
+        return materials.none()
+    partner = partner_of(user)
+    visible = Q(min_tier__isnull=True)
+    if partner is not None and partner.tier_id is not None:
+        visible |= Q(min_tier__rank__lte=partner.tier.rank)
+    return materials.filter(visible, course__is_active=True)
 
 
 def materials_for(user, course, partner=None):

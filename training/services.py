@@ -34,6 +34,7 @@ from prm.uploads import COURSE_MATERIALS, validate_upload
 
 from . import access, rules
 from .choices import RECORD_TRANSITIONS, MaterialKind, RecordSource, RecordStatus, ReminderWindow
+from .events import certifications_expiring
 from .imports import ImportReport, records_import  # noqa: F401 (the import is one of the services)
 from .models import CertificationReminder, Course, CourseMaterial, TierRequirement, TrainingRecord, TrainingSession
 
@@ -158,6 +159,12 @@ def course_update(*, course, by, **data):
 # Tier requirements ----------------------------------------------------------------------------
 
 
+def _course_touch(course):
+    """A course lists its tier requirements: changing one changes the course for a system syncing
+    with `updated_since`."""
+    Course.objects.filter(pk=course.pk).update(updated_at=timezone.now())
+
+
 @transaction.atomic
 def tier_requirement_set(*, course, tier, certified_people, by):
     """Require `certified_people` (1 or more) people certified in `course` of every partner of
@@ -170,6 +177,7 @@ def tier_requirement_set(*, course, tier, certified_people, by):
     requirement.certified_people = certified_people
     _save(requirement)
     if before != requirement.certified_people:
+        _course_touch(course)
         audit_record(
             instance=course,
             action=AuditEntry.Action.UPDATE,
@@ -191,6 +199,7 @@ def tier_requirement_delete(*, requirement, by):
     text = f"{requirement.tier}: {requirement.certified_people}"
     course = requirement.course
     TierRequirement.objects.filter(pk=requirement.pk).delete()
+    _course_touch(course)
     audit_record(instance=course, action=AuditEntry.Action.UPDATE, by=by, changes={"tier_requirement": [text, None]})
 
 
@@ -332,7 +341,7 @@ def session_cancel(*, session, by):
     if session.starts_at <= timezone.now():
         raise ValidationError(_("The session has already started; it can no longer be cancelled."))
     session.is_cancelled = True
-    session.save(update_fields=["is_cancelled"])
+    session.save(update_fields=["is_cancelled", "updated_at"])
     audit_record(instance=session, action=AuditEntry.Action.STATUS, by=by, changes={"is_cancelled": [False, True]})
     records = list(
         TrainingRecord.objects.select_for_update(of=("self",))
@@ -654,6 +663,7 @@ def _send_reminders(today):
                 mails.append((subject(), message(), None, [record.contact.email]))
     CertificationReminder.objects.bulk_create(reminders, ignore_conflicts=True)
     notify_many(notices)
+    certifications_expiring([reminder.record for reminder in reminders])
     if mails:
         transaction.on_commit(lambda: send_mass_mail(mails, fail_silently=True))
     return len(reminders)

@@ -15,7 +15,7 @@ from rest_framework import serializers
 
 from agreements.models import Agreement
 from partners.models import Partner, PartnerTier
-from prm.api.serializers import VendorOnlyFieldsMixin
+from prm.api.serializers import RowSerializer, VendorOnlyFieldsMixin
 from prm.models import JobRun
 from prm.periods import Period
 from sales.models import ProductLine
@@ -102,7 +102,7 @@ class BracketsField(serializers.Field):
         ]
 
 
-class TierMultiplierSerializer(serializers.Serializer):
+class TierMultiplierSerializer(RowSerializer):
     """Partners of `tier` earn `multiplier` times the rebate; a tier left out earns × 1."""
 
     tier = serializers.PrimaryKeyRelatedField(queryset=PartnerTier.objects.all())
@@ -647,6 +647,16 @@ class MdfClaimSerializer(serializers.Serializer):
             "At least one proof is required, counting those added before."
         ),
     )
+
+
+class MdfProofUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text=_("Proof of performance: PDF, PNG, JPEG, DOCX or XLSX, checked by its name and its content.")
+    )
+
+
+class MdfProofRemoveSerializer(serializers.Serializer):
+    proof = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text=_("The proof's id."))
 
 
 class MdfMarkPaidSerializer(serializers.Serializer):

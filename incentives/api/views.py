@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -29,10 +29,10 @@ from rest_framework.response import Response
 from prm.api.exceptions import BAD_INPUT, FIELD_ERRORS, NOT_FOUND, REFUSED
 from prm.api.exceptions import service_errors as api_service_errors
 from prm.api.permissions import IsStaffUser
-from prm.api.viewsets import ServiceModelViewSet
+from prm.api.viewsets import GenericViewSet, ServiceModelViewSet
 from prm.models import JobRun
 from prm.roles import is_staff_user
-from prm.uploads import attachment_response
+from prm.uploads import DOCUMENTS, attachment_response
 
 from .. import selectors, services
 from ..filters import MdfBudgetFilterSet, OverridePolicyFilterSet, RebatePolicyFilterSet, RebateStatementFilterSet
@@ -45,6 +45,8 @@ from .serializers import (
     MdfBudgetSerializer,
     MdfClaimSerializer,
     MdfMarkPaidSerializer,
+    MdfProofRemoveSerializer,
+    MdfProofUploadSerializer,
     MdfReasonSerializer,
     MdfRequestSerializer,
     OverridePolicySerializer,
@@ -317,7 +319,7 @@ STATEMENT_LIST_DESCRIPTION = (
         responses={200: RebateStatementSerializer, 403: REFUSED, 404: NOT_FOUND},
     ),
 )
-class RebateStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class RebateStatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     """What one partner earned in one period (返利对账单), line by line: calculated → approved → paid,
     or cancelled. Statements are made by calculating (`calculate`, `recalculate`), never posted;
     an approved or paid statement never changes: a correction is an adjustment on a later one."""
@@ -581,7 +583,16 @@ class MdfRequestViewSet(IncentivesViewSet):
 
     partner_readable = True
     # A partner's own system does what its portal users do: draft, submit, cancel, claim.
-    partner_writable_actions = ("create", "update", "partial_update", "submit", "cancel", "claim")
+    partner_writable_actions = (
+        "create",
+        "update",
+        "partial_update",
+        "submit",
+        "cancel",
+        "claim",
+        "proof_upload",
+        "proof_remove",
+    )
     serializer_class = MdfRequestSerializer
     filterset_class = MdfRequestApiFilterSet
     ordering_fields = ["created_at", "updated_at", "start_date", "requested_amount", "status"]
@@ -693,7 +704,12 @@ class MdfRequestViewSet(IncentivesViewSet):
             OpenApiParameter("proof_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The proof's id.")
         ],
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+            **{
+                (200, content_type): OpenApiResponse(
+                    OpenApiTypes.BINARY, description="The file as it was uploaded, as an attachment."
+                )
+                for content_type in DOCUMENTS.content_types
+            },
             403: REFUSED,
             404: NOT_FOUND,
         },
@@ -710,3 +726,43 @@ class MdfRequestViewSet(IncentivesViewSet):
         mdf_request = self.get_object()
         proof = get_object_or_404(mdf_request.proofs.all(), pk=proof_id)
         return attachment_response(proof.file, filename=proof.original_name, content_type=proof.content_type)
+
+    @extend_schema(
+        summary="Add a proof of performance",
+        request={"multipart/form-data": MdfProofUploadSerializer},
+        description="multipart/form-data with one `file`, to an approved request before it is claimed (the portal's "
+        "upload); the claim may also bring its files. At most PRM_MAX_UPLOAD_MB megabytes; the name and the "
+        "content must agree. Another status: 400 under `file`.",
+        responses={200: MdfRequestSerializer, 400: ILLEGAL_MDF, 403: REFUSED, 404: NOT_FOUND},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="proofs",
+        url_name="proof-upload",
+        parser_classes=[MultiPartParser, FormParser],
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def proof_upload(self, request, pk=None, **kwargs):
+        mdf_request = self.get_object()
+        payload = self._payload(MdfProofUploadSerializer)
+        with service_errors():
+            services.mdf_proof_add(request=mdf_request, by=request.user, file=payload["file"])
+        return self._answer(mdf_request)
+
+    @extend_schema(
+        summary="Remove a proof of performance",
+        request=MdfProofRemoveSerializer,
+        description='`{"proof": 12}`: while the request is approved and not yet claimed (the portal\'s delete); a '
+        "claimed request's proof stays (400 under `file`). Answers the request with the proofs left.",
+        responses={200: MdfRequestSerializer, 400: ILLEGAL_MDF, 403: REFUSED, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], url_path="remove-proof", filter_backends=[], pagination_class=None)
+    def proof_remove(self, request, pk=None, **kwargs):
+        mdf_request = self.get_object()
+        payload = self._payload(MdfProofRemoveSerializer)
+        proof = get_object_or_404(mdf_request.proofs.all(), pk=payload["proof"])
+        with service_errors():
+            services.mdf_proof_delete(proof=proof, by=request.user)
+        return self._answer(mdf_request)

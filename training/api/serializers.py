@@ -2,10 +2,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from partners.models import PartnerContact, PartnerTier
-from prm.api.serializers import VendorOnlyFieldsMixin
+from prm.api.serializers import RowSerializer, VendorOnlyFieldsMixin
 
-from ..choices import CourseType, RecordStatus
-from ..models import Course, TrainingRecord, TrainingSession
+from ..choices import CourseType, MaterialKind, RecordStatus
+from ..models import Course, CourseMaterial, TrainingRecord, TrainingSession
 
 
 class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
@@ -17,7 +17,7 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
         return queryset.visible_to(request.user) if request is not None else queryset.none()
 
 
-class TierRequirementSerializer(serializers.Serializer):
+class TierRequirementSerializer(RowSerializer):
     """A tier requires `certified_people` people holding a valid certification of the course."""
 
     tier = serializers.PrimaryKeyRelatedField(queryset=PartnerTier.objects.all())
@@ -192,3 +192,41 @@ class ImportUploadSerializer(serializers.Serializer):
             "(optional, YYYY-MM-DD HH:MM), status, score, completed_on, certificate_number (optional)."
         )
     )
+
+
+class CourseMaterialSerializer(serializers.ModelSerializer):
+    """A manual, deck or video link of a course. A file is uploaded as multipart `file` and read
+    back from the material's `download` action; a link is its `url`."""
+
+    course = VisibleRelatedField(queryset=Course.objects.all())
+    kind = serializers.ChoiceField(choices=MaterialKind.choices)
+    file = serializers.FileField(
+        write_only=True,
+        required=False,
+        help_text=_("With kind file: PDF, PNG, JPEG, Word, Excel or PowerPoint, checked by its name and content."),
+    )
+    file_name = serializers.CharField(source="original_name", read_only=True)
+    min_tier = serializers.PrimaryKeyRelatedField(
+        queryset=PartnerTier.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("Partners of this tier or a higher one see it; empty: every partner."),
+    )
+
+    class Meta:
+        model = CourseMaterial
+        fields = [
+            "id",
+            "course",
+            "title",
+            "kind",
+            "url",
+            "file",
+            "file_name",
+            "content_type",
+            "size",
+            "min_tier",
+            "created_at",
+        ]
+        read_only_fields = ["content_type", "size", "created_at"]
+        extra_kwargs = {"url": {"help_text": _("With kind link: an http(s) address.")}}

@@ -10,6 +10,7 @@ the portal; results, withdrawals and everything else stay with the vendor."""
 from django.db import transaction
 from django.db.models import Count, F, Prefetch, Q, Value
 from django.db.models.functions import Greatest
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -17,21 +18,23 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from prm.api.exceptions import BAD_INPUT, FIELD_ERRORS, NOT_FOUND, REFUSED
+from prm.api.exceptions import BAD_INPUT, FIELD_ERRORS, NOT_FOUND, REFUSED, error_body
 from prm.api.exceptions import service_errors as api_service_errors
 from prm.api.viewsets import ServiceModelViewSet
+from prm.uploads import COURSE_MATERIALS, attachment_response
 
-from .. import rules, services
-from ..choices import RecordSource
+from .. import rules, selectors, services
+from ..choices import MaterialKind, RecordSource
 from ..filters import CourseFilterSet, SessionFilterSet, TrainingRecordFilterSet
 from ..models import Course, TierRequirement, TrainingRecord, TrainingSession
 from ..portal import certificate_response
 from .serializers import (
+    CourseMaterialSerializer,
     CourseSerializer,
     ImportReportSerializer,
     ImportUploadSerializer,
@@ -319,7 +322,11 @@ class TrainingRecordViewSet(ServiceModelViewSet):
         request={"multipart/form-data": ImportUploadSerializer},
         responses={
             200: ImportReportSerializer,
-            400: OpenApiResponse(ImportReportSerializer, description="Bad rows: nothing was written."),
+            400: OpenApiResponse(
+                FIELD_ERRORS,
+                description="Bad rows (`invalid`): `errors.file` lists each error (row as the file numbers it, "
+                "column, message), beside the counts of the report. Nothing was written.",
+            ),
             403: REFUSED,
         },
     )
@@ -337,14 +344,90 @@ class TrainingRecordViewSet(ServiceModelViewSet):
         dry_run = request.query_params.get("dry_run", "").lower() in ("1", "true", "yes")
         with service_errors():
             report = services.records_import(file=payload.validated_data["file"], by=request.user, dry_run=dry_run)
-        body = {
+        counts = {
             "dry_run": dry_run,
             "total": report.total,
             "created": report.created,
             "updated": report.updated,
             "unchanged": report.unchanged,
-            "errors": [
-                {"row": row, "column": column, "message": str(message)} for row, column, message in report.errors
-            ],
         }
-        return Response(body, status=status.HTTP_400_BAD_REQUEST if report.errors else status.HTTP_200_OK)
+        rows = [{"row": row, "column": column, "message": str(message)} for row, column, message in report.errors]
+        if rows:
+            body = error_body(
+                "invalid", _("Some rows of the file are not valid; nothing was written."), {"file": rows}, **counts
+            )
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response({**counts, "errors": []})
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List course materials",
+        description="Manuals, decks and links of the courses. A key bound to a partner sees those of active courses "
+        "that its tier may see (no minimum tier, or one at or below its own).",
+        responses={200: CourseMaterialSerializer(many=True), 400: BAD_INPUT, 403: REFUSED},
+    ),
+    retrieve=extend_schema(
+        summary="Read one course material", responses={200: CourseMaterialSerializer, 403: REFUSED, 404: NOT_FOUND}
+    ),
+    create=extend_schema(
+        summary="Add a material to a course",
+        description="A file (`kind` file, multipart/form-data with `file`: PDF, PNG, JPEG, Word, Excel or "
+        "PowerPoint, at most PRM_MAX_UPLOAD_MB megabytes; the name and the content must agree) or a link (`kind` "
+        "link with `url`, JSON or form). Channel admins and managers, and vendor keys with training:write.",
+        request={"multipart/form-data": CourseMaterialSerializer, "application/json": CourseMaterialSerializer},
+        responses={201: CourseMaterialSerializer, 400: BAD_INPUT, 403: REFUSED},
+    ),
+    destroy=extend_schema(
+        summary="Remove a material",
+        description="Its file goes too.",
+        responses={204: None, 403: REFUSED, 404: NOT_FOUND},
+    ),
+)
+class CourseMaterialViewSet(ServiceModelViewSet):
+    """Course materials (培训资料): added and removed, never changed (remove one and add it again)."""
+
+    api_area = "training"
+    partner_readable = True
+    # Materials are added and removed, never changed: `updated_since` reads when they were added.
+    sync_field = "created_at"
+    serializer_class = CourseMaterialSerializer
+    filterset_fields = ["course", "kind", "min_tier"]
+    ordering_fields = ["title", "created_at"]
+    ordering = ["course", "title", "id"]
+    http_method_names = ["get", "post", "delete", "head", "options"]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        return selectors.material_list(user=self.request.user)
+
+    def create_object(self, data):
+        with service_errors():
+            return services.material_add(by=self.request.user, **data)
+
+    def delete_object(self, instance):
+        with service_errors():
+            services.material_delete(material=instance, by=self.request.user)
+
+    def perform_content_negotiation(self, request, force=False):
+        # A download answers the file whatever the caller accepts; errors still answer JSON.
+        return super().perform_content_negotiation(request, force=force or self.action == "download")
+
+    @extend_schema(
+        summary="Download a material's file",
+        description="The file as it was uploaded, as an attachment. A link has no file: 404 (open its `url`).",
+        responses={
+            **{
+                (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")
+                for content_type in COURSE_MATERIALS.content_types
+            },
+            403: REFUSED,
+            404: NOT_FOUND,
+        },
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def download(self, request, pk=None, **kwargs):
+        material = self.get_object()
+        if material.kind != MaterialKind.FILE:
+            raise exceptions.NotFound(_("This material is a link, not a file: open its url."))
+        return attachment_response(material.file, filename=material.original_name, content_type=material.content_type)
