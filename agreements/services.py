@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from integrations.choices import EventType
 from partners.choices import PartnerStatus
 from partners.models import PartnerContact, Region
 from partners.selectors import partner_admin_users
@@ -39,6 +40,7 @@ from sales.models import SalesLine
 
 from . import access
 from .choices import AGREEMENT_TRANSITIONS, AgreementStatus, DocumentKind, ExpiryWindow
+from .events import agreement_events
 from .models import (
     Agreement,
     AgreementDocument,
@@ -650,6 +652,7 @@ def agreement_approve(*, agreement, by):
             termination_reason=_("Superseded by %(number)s.") % {"number": agreement.number},
         )
     _notify_workflow(agreement, "approved", by)
+    agreement_events(EventType.AGREEMENT_ACTIVATED, [agreement])
     return agreement
 
 
@@ -1256,6 +1259,7 @@ def _send_reminders(today):
             )
     ExpiryNotice.objects.bulk_create(notices, ignore_conflicts=True)
     notify_many(messages)
+    agreement_events(EventType.AGREEMENT_EXPIRING, [notice.agreement for notice in notices])
     return len(notices)
 
 

@@ -46,6 +46,7 @@ from .choices import (
     RebateMethod,
     StatementStatus,
 )
+from .events import mdf_request_approved, statement_approved
 from .models import (
     MdfBudget,
     MdfProof,
@@ -676,7 +677,11 @@ def statement_add_adjustment(*, statement, amount, reason, by):
     if not reason:
         raise ValidationError({"reason": _("Say why the statement is adjusted.")})
     line = StatementLine.objects.create(
-        statement=statement, kind=LineKind.ADJUSTMENT, amount=amount, description=reason[:300], created_by=by
+        statement=statement,
+        kind=LineKind.ADJUSTMENT,
+        amount=amount,
+        description=reason[:300],
+        created_by=acting_user(by),
     )
     statement.total += amount
     statement.save(update_fields=["total", "updated_at"])
@@ -711,7 +716,9 @@ def _move(statement, status, by, **stamps):
 def statement_approve(*, statement, by):
     """Calculated → approved: from now on the statement never changes."""
     _require_writer(by)
-    return _move(statement, StatementStatus.APPROVED, by, approved_by=by, approved_at=timezone.now())
+    statement = _move(statement, StatementStatus.APPROVED, by, approved_by=acting_user(by), approved_at=timezone.now())
+    statement_approved(statement)
+    return statement
 
 
 @transaction.atomic
@@ -778,7 +785,9 @@ def budget_set(*, partner, period, allocated, by, note=None):
     access.require_decide_mdf(by, partner)
     period = _period(period)
     allocated = _cents(allocated, "allocated")
-    Partner.objects.select_for_update().filter(pk=partner.pk).first()  # one budget write per partner at a time
+    # One budget write per partner at a time; no_key: rows that only point at the partner (an
+    # approval's webhook event) are not held up, which would deadlock with that approval.
+    Partner.objects.select_for_update(no_key=True).filter(pk=partner.pk).first()
     other = _budget_overlap(partner, period)
     if other is not None:
         raise ValidationError(
@@ -1108,6 +1117,7 @@ def mdf_request_approve(*, request, by, approved_amount=None, note=""):
         decision_note=(note or "").strip()[:500],
     )
     _mdf_notify(request, "approved", by)
+    mdf_request_approved(request)
     return request
 
 
@@ -1158,6 +1168,12 @@ def mdf_proof_add(*, request, by, file):
     return _store_proof(request, by, file, name, content_type)
 
 
+def _request_touch(request):
+    """A request lists its proofs: adding or removing one changes the request for a system
+    syncing with `updated_since`."""
+    MdfRequest.objects.filter(pk=request.pk).update(updated_at=timezone.now())
+
+
 def _store_proof(request, by, file, name, content_type):
     """Save a validated proof file. Called only once everything else has been checked, so that a
     refused request leaves no file behind in storage."""
@@ -1166,6 +1182,7 @@ def _store_proof(request, by, file, name, content_type):
     )
     proof.file.save(name, file, save=False)
     proof.save()
+    _request_touch(request)
     audit_record(instance=request, action=AuditEntry.Action.UPDATE, by=by, changes={"proof": [None, name]})
     return proof
 
@@ -1179,6 +1196,7 @@ def mdf_proof_delete(*, proof, by):
         raise ValidationError({"file": _("Proof of a claimed request stays as it is.")})
     name, stored = proof.original_name, proof.file.name
     proof.delete()
+    _request_touch(request)
     transaction.on_commit(lambda: MdfProof._meta.get_field("file").storage.delete(stored))
     audit_record(instance=request, action=AuditEntry.Action.UPDATE, by=by, changes={"proof": [name, None]})
 

@@ -14,3 +14,17 @@ class EventType(models.TextChoices):
     CERTIFICATION_EXPIRING = "certification.expiring", _("Certification expiring")
     SCORECARD_PUBLISHED = "scorecard.published", _("Scorecard published")
     REGION_FLAGGED = "region.flagged", _("Region flagged")
+
+
+# The test event staff send to one endpoint ("Send test event"); no endpoint subscribes to it.
+PING = "ping"
+EVENT_TYPE_CHOICES = [*EventType.choices, (PING, _("Test event (ping)"))]
+
+
+class DeliveryStatus(models.TextChoices):
+    """Where the delivery of one event to one endpoint stands: pending (waiting for its next
+    attempt), delivered (the endpoint answered 2xx) or failed (every attempt used up)."""
+
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")

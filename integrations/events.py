@@ -6,6 +6,7 @@ from rest_framework.renderers import JSONRenderer
 
 from .choices import EventType  # noqa: F401  (re-exported for the emitting apps)
 from .models import WebhookEvent
+from .services import deliveries_for_events
 
 
 def api_data(serializer):
@@ -20,7 +21,9 @@ def event_record(event_type, *, data, object_id="", partner=None):
     Call it inside the transaction that makes the change: the event is written with the change
     or not at all (the outbox), and delivery to the subscribed endpoints starts once the
     transaction commits."""
-    return WebhookEvent.objects.create(type=event_type, data=data, object_id=str(object_id), partner=partner)
+    event = WebhookEvent.objects.create(type=event_type, data=data, object_id=str(object_id), partner=partner)
+    deliveries_for_events([event])
+    return event
 
 
 def event_record_many(events):
@@ -35,4 +38,6 @@ def event_record_many(events):
         )
         for event in events
     ]
-    return WebhookEvent.objects.bulk_create(rows)
+    created = WebhookEvent.objects.bulk_create(rows)
+    deliveries_for_events(created)
+    return created

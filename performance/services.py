@@ -7,15 +7,17 @@
   recomputes a month, its snapshots do not move when sales are corrected.
 - `scorecards_compute` scores every partner of a month from its stored snapshots under the
   default template, grades and ranks them, rolls the scores up the regions, and replaces that
-  month's scorecards in one transaction, under the same lock (rules: performance.scoring).
+  month's scorecards in one transaction, under the same lock (rules: performance.scoring). For
+  a month that has ended, each new card, or one whose score or grade changed, is published
+  (the scorecard.published event, performance.events).
 - `scorecard_template_save` validates and saves a template with its items (weights sum to
   100) and makes it the default when asked.
 - `customer_satisfaction_set` enters (or replaces) a partner's score for a month.
 - `month_compute` runs all of a month (snapshots, scorecards, flags) in one transaction;
   `month_run_start` queues it for a page or the API (performance.tasks.month_run).
 - `flags_evaluate` writes the month's region flags (rules: performance.flags), keeping their
-  workflow; `flag_acknowledge`, `flag_plan`, `flag_resolve` move a flag; `flag_rule_save`
-  edits a rule's threshold.
+  workflow, and records region.flagged for each flag it opens; `flag_acknowledge`,
+  `flag_plan`, `flag_resolve` move a flag; `flag_rule_save` edits a rule's threshold.
 """
 
 import csv
@@ -34,10 +36,12 @@ from prm.audit import acting_user, audit_record
 from prm.models import AuditEntry
 from prm.periods import Period, PeriodKind
 from prm.roles import can_write_as_staff, is_integration
+from prm.sync import tombstones_record
 from prm.tree import path_ids
 
 from . import flags, kpis, scoring
 from .choices import FLAG_TRANSITIONS, LOWER_IS_BETTER_KPIS, SCORABLE_KPIS, FlagRuleCode, FlagStatus, Kpi, Measure
+from .events import regions_flagged, scorecards_published
 from .models import (
     CustomerSatisfaction,
     FlagRule,
@@ -83,7 +87,17 @@ def _lock_month(month):
     return PeriodComputation.objects.select_for_update().get(period=month.code)
 
 
-SNAPSHOT_COLUMNS = ("partner_id", "region_id", "period", "period_start", "kpi", "value", "computed_at", "run_id")
+SNAPSHOT_COLUMNS = (
+    "partner_id",
+    "region_id",
+    "period",
+    "period_start",
+    "kpi",
+    "value",
+    "computed_at",
+    "updated_at",
+    "run_id",
+)
 
 
 def _insert_snapshots(rows):
@@ -126,8 +140,11 @@ def snapshots_compute(*, period, by=None, job_run=None, figures=None):
                 cursor.execute("SET LOCAL work_mem = '128MB'")
         values = kpis.compute_month(month, figures)
         now = timezone.now()
+        tombstones_record(KpiSnapshot.objects.filter(period=month.code))
         KpiSnapshot.objects.filter(period=month.code).delete()
-        _insert_snapshots([(p, r, month.code, month.start, kpi, value, now, run.pk) for p, r, kpi, value in values])
+        _insert_snapshots(
+            [(p, r, month.code, month.start, kpi, value, now, now, run.pk) for p, r, kpi, value in values]
+        )
         run.rows, run.finished_at = len(values), timezone.now()
         run.save(update_fields=["rows", "finished_at"])
         computation.current_run = run
@@ -207,6 +224,21 @@ def _partner_values(month, kpi_codes):
     return values, where
 
 
+def _published(month, cards):
+    """The partners whose scorecard of `month` is published by this computation: only once the
+    month has ended (the nightly runs of the current month publish nothing), and only a card
+    that is new or whose score or grade differs from the one it replaces."""
+    if month.end >= timezone.localdate():
+        return set()
+    before = {
+        partner_id: (score, grade)
+        for partner_id, score, grade in Scorecard.objects.filter(period=month.code).values_list(
+            "partner_id", "score", "grade"
+        )
+    }
+    return {card.partner_id for card in cards if before.get(card.partner_id) != (card.score, card.grade)}
+
+
 def scorecards_compute(*, period, by=None, template=None):
     """Score every partner of the month `period` from its stored KPI snapshots under `template`
     (the default template when None), grade it, rank it in its primary region and in its tier,
@@ -269,10 +301,14 @@ def scorecards_compute(*, period, by=None, template=None):
                         **common,
                     )
                 )
+        published = _published(month, cards)
+        tombstones_record(Scorecard.objects.filter(period=month.code))
+        tombstones_record(RegionScorecard.objects.filter(period=month.code))
         Scorecard.objects.filter(period=month.code).delete()
         RegionScorecard.objects.filter(period=month.code).delete()
         Scorecard.objects.bulk_create(cards, batch_size=BATCH_SIZE)
         RegionScorecard.objects.bulk_create(region_cards, batch_size=BATCH_SIZE)
+        scorecards_published(month.code, published)
     return ScorecardResult(month.code, template, len(cards), len(region_cards))
 
 
@@ -362,7 +398,7 @@ def scorecard_template_save(*, template, items, by=None):
         before = [] if created else _describe(template.items.all())
         if template.is_default:
             ScorecardTemplate.objects.select_for_update().filter(is_default=True).exclude(pk=template.pk).update(
-                is_default=False
+                is_default=False, updated_at=timezone.now()
             )
         template.save()
         template.items.all().delete()
@@ -508,20 +544,22 @@ def flags_evaluate(*, period, by=None):
                 )
             else:
                 flag.findings, flag.rules, flag.is_firing, flag.evaluated_at = fired, rules, True, now
+                flag.updated_at = now
                 changed.append(flag)
         for region_id, flag in existing.items():
             if region_id not in findings and flag.is_firing:
                 # The last findings stay, so the flag still says why it was opened.
-                flag.is_firing, flag.evaluated_at = False, now
+                flag.is_firing, flag.evaluated_at, flag.updated_at = False, now, now
                 changed.append(flag)
         RegionFlag.objects.bulk_create(new, batch_size=BATCH_SIZE)
         RegionFlag.objects.bulk_update(
-            changed, ["findings", "rules", "is_firing", "evaluated_at"], batch_size=BATCH_SIZE
+            changed, ["findings", "rules", "is_firing", "evaluated_at", "updated_at"], batch_size=BATCH_SIZE
         )
         if new:
             # bulk_create has set their ids (PostgreSQL, SQLite ≥ 3.35 both return them).
             regions = {region.pk: region for region in Region.objects.filter(pk__in=[f.region_id for f in new])}
             _flag_notices(new, regions)
+            regions_flagged(new)
     return len(new), len(changed)
 
 
@@ -558,7 +596,7 @@ def flag_acknowledge(*, flag, by):
     flag = _flag_locked(flag, FlagStatus.ACKNOWLEDGED, by)
     before = flag.status
     flag.status, flag.acknowledged_at, flag.acknowledged_by = FlagStatus.ACKNOWLEDGED, timezone.now(), acting_user(by)
-    flag.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+    flag.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "updated_at"])
     _flag_record(flag, before, by)
     return flag
 
@@ -603,7 +641,7 @@ def flag_plan(*, flag, measures, owner, due_date, plan="", by):
         due_date,
         plan,
     )
-    flag.save(update_fields=["status", "measures", "owner", "due_date", "plan"])
+    flag.save(update_fields=["status", "measures", "owner", "due_date", "plan", "updated_at"])
     _flag_record(flag, before, by, {"plan": [old, [measures, owner.pk, str(due_date), plan]]})
     if owner != acting_user(by):
         from prm.notifications import notify, page_url
@@ -632,7 +670,7 @@ def flag_resolve(*, flag, resolution, by):
         timezone.now(),
         acting_user(by),
     )
-    flag.save(update_fields=["status", "resolution", "resolved_at", "resolved_by"])
+    flag.save(update_fields=["status", "resolution", "resolved_at", "resolved_by", "updated_at"])
     _flag_record(flag, before, by, {"resolution": ["", resolution]})
     return flag
 

@@ -60,6 +60,25 @@ def is_staff_user(user):
     return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_staff)
 
 
+class VendorReader:
+    """Who the system reads as when it shows an object the way vendor staff see it, outside any
+    request (the data of a webhook event): staff with no role, so it reads every row and changes
+    nothing. Not a user: no primary key, no groups, no partner."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = True
+    is_superuser = False
+    pk = id = None
+    # Read by user_roles and prm.tenancy.partner_of, which cache them under these names.
+    _prm_roles = frozenset()
+    _prm_partner = None
+
+
+VENDOR_READER = VendorReader()
+
+
 def is_channel_admin(user):
     return is_staff_user(user) and Role.CHANNEL_ADMIN in user_roles(user)
 
