@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/prm
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: compile-messages chromium run test test-postgres lint format messages check-deploy clean
+.PHONY: compile-messages chromium run test test-postgres contract-test lint format messages check-deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: compile-messages chromium
 ## The same suite on PostgreSQL with the Celery test task going through Redis.
 test-postgres: compile-messages chromium
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) PRM_DATA_DIR=$(CURDIR)/.run/test-pg $(BIN)/pytest $(PYTEST_ARGS)
+
+## The API against its OpenAPI schema: schemathesis fuzzes the live app with a read-only, a
+## partner-bound and a read-write API key (PostgreSQL when DATABASE_URL is set; reports in .run/contract).
+contract-test: compile-messages
+	bin/contract-test
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

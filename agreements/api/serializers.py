@@ -5,21 +5,21 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from partners.models import Partner, Region
-from prm.api.serializers import VendorOnlyFieldsMixin
+from prm.api.serializers import RowSerializer, VendorOnlyFieldsMixin
 from sales.models import ProductLine
 
 from ..choices import AgreementType, DocumentKind
 from ..models import Agreement, AgreementDocument, AgreementTarget, RegionTarget
 
 
-class TerritorySerializer(serializers.Serializer):
+class TerritorySerializer(RowSerializer):
     """A region the agreement grants; `exclusive`: nobody else sells its product lines there."""
 
     region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all())
     exclusive = serializers.BooleanField(default=False)
 
 
-class MinimumPriceSerializer(serializers.Serializer):
+class MinimumPriceSerializer(RowSerializer):
     """The lowest resale price per unit the partner agrees to for a product line."""
 
     product_line = serializers.PrimaryKeyRelatedField(queryset=ProductLine.objects.all())

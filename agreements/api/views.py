@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, status
 from rest_framework.decorators import action
@@ -18,7 +19,7 @@ from prm.api.exceptions import service_errors as api_service_errors
 from prm.api.viewsets import ServiceModelViewSet
 from prm.periods import Period
 from prm.roles import is_staff_user
-from prm.uploads import attachment_response
+from prm.uploads import DOCUMENTS, attachment_response
 
 from .. import services
 from ..access import (
@@ -425,7 +426,12 @@ class AgreementDocumentViewSet(ServiceModelViewSet):
     @extend_schema(
         summary="Download the file",
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(description="The file, as an attachment."),
+            **{
+                (200, content_type): OpenApiResponse(
+                    OpenApiTypes.BINARY, description="The file as it was uploaded, as an attachment."
+                )
+                for content_type in DOCUMENTS.content_types
+            },
             404: NOT_FOUND,
         },
     )
