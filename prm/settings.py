@@ -127,7 +127,10 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "db.sqlite3",
-            "OPTIONS": {"timeout": 20},
+            # A transaction takes the write lock when it begins, so concurrent writers (web threads,
+            # the worker) wait their turn for up to `timeout` seconds instead of failing at once
+            # with "database is locked" when a read turns into a write.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
             # A file (not memory) so that a real Celery worker started by the tests sees the data;
             # one per test process, so that two test runs never share a database.
             "TEST": {"NAME": str(DATA_DIR / f"test-db-{os.getpid()}.sqlite3")},
@@ -281,6 +284,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "performance.tasks.kpi_snapshots_compute",
         "schedule": crontab(hour=1, minute=30),
     },
+    # Every night: forget the tombstones of deleted rows once they are older than the retention.
+    "prm-tombstones-purge": {
+        "task": "prm.tasks.tombstones_purge",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    # Every hour: forget the answers kept for Idempotency-Key retries once they are too old.
+    "prm-idempotency-records-purge": {
+        "task": "prm.tasks.idempotency_records_purge",
+        "schedule": 60 * 60,
+    },
+    # Every minute: send the webhook deliveries that are due (retries, and any whose task was lost).
+    "integrations-deliveries-send-due": {
+        "task": "integrations.tasks.deliveries_send_due",
+        "schedule": 60,
+    },
 }
 
 # API keys for integrations (prm.api.authentication): the model that holds them, and how many
@@ -289,6 +307,28 @@ CELERY_BEAT_SCHEDULE = {
 PRM_API_KEY_MODEL = "partners.ApiKey"
 PRM_API_KEY_RATE = env("PRM_API_KEY_RATE", "1000/hour")
 PRM_API_USER_RATE = env("PRM_API_USER_RATE", "10000/hour")
+# Incremental sync (prm.api.pagination): a round's `next_updated_since` is when its pass started
+# minus this margin, so the next round also catches rows whose transactions committed late.
+PRM_SYNC_OVERLAP_SECONDS = int(env("PRM_SYNC_OVERLAP_SECONDS", "300"))
+# How long the tombstones of deleted rows (GET /api/v1/deletions/) are kept (prm.sync).
+PRM_TOMBSTONE_RETENTION_DAYS = int(env("PRM_TOMBSTONE_RETENTION_DAYS", "90"))
+# How many rows one call of a bulk endpoint (POST /api/v1/sales-lines/bulk/) may send.
+PRM_API_BULK_MAX_ROWS = int(env("PRM_API_BULK_MAX_ROWS", "1000"))
+# How long the first answer to a write sent with an Idempotency-Key is kept and replayed to its
+# retries (prm.api.idempotency).
+PRM_IDEMPOTENCY_TTL_HOURS = int(env("PRM_IDEMPOTENCY_TTL_HOURS", "24"))
+
+# Outbound webhooks (integrations): how long one delivery attempt may take, how many attempts a
+# delivery gets (waiting base × 2^(attempt − 1) seconds between them, at most the cap), after how
+# many failed attempts in a row an endpoint is disabled, and the hosts webhooks may reach although
+# they are private or loopback (comma-separated host names, addresses or networks: "crm.lan,
+# 10.20.0.0/16").
+PRM_WEBHOOK_TIMEOUT_SECONDS = int(env("PRM_WEBHOOK_TIMEOUT_SECONDS", "10"))
+PRM_WEBHOOK_MAX_ATTEMPTS = int(env("PRM_WEBHOOK_MAX_ATTEMPTS", "10"))
+PRM_WEBHOOK_RETRY_BASE_SECONDS = int(env("PRM_WEBHOOK_RETRY_BASE_SECONDS", "60"))
+PRM_WEBHOOK_RETRY_CAP_SECONDS = int(env("PRM_WEBHOOK_RETRY_CAP_SECONDS", str(6 * 60 * 60)))
+PRM_WEBHOOK_DISABLE_AFTER = int(env("PRM_WEBHOOK_DISABLE_AFTER", "20"))
+PRM_WEBHOOK_ALLOWED_HOSTS = env_list("PRM_WEBHOOK_ALLOWED_HOSTS")
 
 REST_FRAMEWORK = {
     # Token first, so that a request without credentials gets 401 with a WWW-Authenticate header.
@@ -305,8 +345,10 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
+        "prm.api.filters.UpdatedSinceFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "prm.api.pagination.Pagination",
+    "DEFAULT_METADATA_CLASS": "prm.api.metadata.Metadata",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "prm.api.exceptions.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
@@ -326,6 +368,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "prm.api.schema.error_responses_hook",
+        "prm.api.idempotency.idempotency_schema_hook",
+    ],
     # Choice sets that share a field name across apps ("status", "kind") get names of their own.
     "ENUM_NAME_OVERRIDES": {
         "PartnerStatusEnum": "partners.choices.PartnerStatus",
@@ -334,6 +381,9 @@ SPECTACULAR_SETTINGS = {
         "DocumentKindEnum": "agreements.choices.DocumentKind",
         "FlagStatusEnum": "performance.choices.FlagStatus",
         "JobRunStatusEnum": "prm.models.JobRun.Status",
+        "EventTypeEnum": "integrations.choices.EventType",
+        "WebhookEventTypeEnum": "integrations.choices.EVENT_TYPE_CHOICES",
+        "DeliveryStatusEnum": "integrations.choices.DeliveryStatus",
     },
 }
 

@@ -5,13 +5,16 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from agreements.api.urls import register as register_agreements_api
 from incentives.api.urls import register as register_incentives_api
+from integrations.api.urls import register as register_integrations_api
 from partners.api.urls import register as register_partners_api
 from performance.api.urls import register as register_performance_api
 from sales.api.urls import register as register_sales_api
 from training.api.urls import register as register_training_api
 
 from .account import AccountView, PasswordChangeView, SecurityLogView, switch_language
+from .api.deletions import DeletionViewSet
 from .api.exceptions import api_not_found
+from .api.history import HistoryEntryViewSet
 from .api.routers import router
 from .forms import LoginForm
 from .health import healthz
@@ -24,6 +27,9 @@ register_agreements_api(router)
 register_training_api(router)
 register_incentives_api(router)
 register_performance_api(router)
+register_integrations_api(router)
+router.register("history", HistoryEntryViewSet, basename="history-entry")
+router.register("deletions", DeletionViewSet, basename="deletion")
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -47,6 +53,7 @@ urlpatterns = [
     path("training/", include("training.urls")),
     path("incentives/", include("incentives.urls")),
     path("performance/", include("performance.urls")),
+    path("integrations/", include("integrations.urls")),
     path("portal/", include("partners.portal_urls")),
     path("portal/agreements/", include("agreements.portal_urls")),
     path("portal/training/", include("training.portal_urls")),

@@ -15,12 +15,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from prm.api.exceptions import BAD_INPUT, FIELD_ERRORS, NOT_FOUND, REFUSED, service_errors
-from prm.api.viewsets import ServiceModelViewSet
+from prm.api.filters import UpdatedSinceFilter
+from prm.api.viewsets import GenericViewSet, ReadOnlyModelViewSet, ServiceModelViewSet
 from prm.models import JobRun
 from prm.periods import Period
 from prm.roles import is_staff_user
@@ -93,7 +94,7 @@ def _staff_only(user, queryset):
         responses={200: KpiSnapshotSerializer(many=True), 400: BAD_INPUT, 403: REFUSED},
     ),
 )
-class KpiSnapshotViewSet(PerformanceApi, mixins.ListModelMixin, viewsets.GenericViewSet):
+class KpiSnapshotViewSet(PerformanceApi, mixins.ListModelMixin, GenericViewSet):
     """KPI snapshots (指标快照) as the monthly computation stored them: history does not move until
     someone recomputes the month."""
 
@@ -122,7 +123,7 @@ class KpiSnapshotViewSet(PerformanceApi, mixins.ListModelMixin, viewsets.Generic
         summary="Read one partner scorecard", responses={200: ScorecardSerializer, 403: REFUSED, 404: NOT_FOUND}
     ),
 )
-class ScorecardViewSet(PerformanceApi, viewsets.ReadOnlyModelViewSet):
+class ScorecardViewSet(PerformanceApi, ReadOnlyModelViewSet):
     """Partner scorecards (计分卡), computed monthly from the KPI snapshots under the default
     template."""
 
@@ -148,7 +149,7 @@ class ScorecardViewSet(PerformanceApi, viewsets.ReadOnlyModelViewSet):
         responses={200: RegionScorecardSerializer, 403: REFUSED, 404: NOT_FOUND},
     ),
 )
-class RegionScorecardViewSet(PerformanceApi, viewsets.ReadOnlyModelViewSet):
+class RegionScorecardViewSet(PerformanceApi, ReadOnlyModelViewSet):
     """Region scorecards, rolled up the region hierarchy."""
 
     serializer_class = RegionScorecardSerializer
@@ -175,7 +176,7 @@ class RegionScorecardViewSet(PerformanceApi, viewsets.ReadOnlyModelViewSet):
         summary="Read one region flag", responses={200: RegionFlagSerializer, 403: REFUSED, 404: NOT_FOUND}
     ),
 )
-class RegionFlagViewSet(PerformanceApi, viewsets.ReadOnlyModelViewSet):
+class RegionFlagViewSet(PerformanceApi, ReadOnlyModelViewSet):
     """Region flags (预警): open → acknowledged → action plan (measures, owner, due date) →
     resolved, moved only by the actions. Flags are made by the monthly computation, never posted."""
 
@@ -276,7 +277,7 @@ class FlagRuleViewSet(PerformanceApi, ServiceModelViewSet):
     lookup_field = "code"
     http_method_names = ["get", "patch", "head", "options"]
     pagination_class = None
-    filter_backends = []
+    filter_backends = [UpdatedSinceFilter]
 
     def get_queryset(self):
         return _staff_only(self.request.user, FlagRule.objects.order_by("code"))
@@ -388,7 +389,7 @@ class ScorecardTemplateViewSet(PerformanceApi, ServiceModelViewSet):
         responses={202: ScorecardRunSerializer, 400: BAD_INPUT, 403: REFUSED},
     ),
 )
-class ScorecardRunViewSet(PerformanceApi, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ScorecardRunViewSet(PerformanceApi, mixins.CreateModelMixin, ReadOnlyModelViewSet):
     """Background computations of a month (performance.tasks.month_run)."""
 
     serializer_class = ScorecardRunSerializer
@@ -443,7 +444,7 @@ def _month_code(value):
         },
     ),
 )
-class CustomerSatisfactionViewSet(PerformanceApi, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class CustomerSatisfactionViewSet(PerformanceApi, mixins.CreateModelMixin, ReadOnlyModelViewSet):
     """Customer-satisfaction scores (客户满意度) entered by staff or an integration."""
 
     partner_readable = True

@@ -44,6 +44,15 @@ SAME_IN_BOTH = {
     "EUR",
     "MDF",
     "KPI",
+    "Webhook",  # the standard name in Chinese interfaces too (Webhook 端点, Webhook 投递)
+    "JSON",
+    "POST",
+    "HTTP",
+    "HMAC-SHA",
+    "PRM-Signature",
+    "Unix",
+    "http",
+    "https",
     "MDF-",  # an MDF request's reference (MDF-00042), the same in both languages
     "CRM",
     "AAA",
@@ -75,12 +84,17 @@ TEXT_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}
 
 
 class VisibleText(HTMLParser):
+    """The text a person reads, without scripts and styles, nor `<code>`/`<pre>`: literal machine
+    values (an event type, a request body) are the same in both languages."""
+
+    SKIPPED = ("script", "style", "code", "pre")
+
     def __init__(self):
         super().__init__()
         self.parts, self._skip = [], 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
+        if tag in self.SKIPPED:
             self._skip += 1
         for name, value in attrs:
             if name in TEXT_ATTRIBUTES and value:
@@ -91,7 +105,7 @@ class VisibleText(HTMLParser):
                 self.parts.append(attributes["value"])
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style"):
+        if tag in self.SKIPPED:
             self._skip -= 1
 
     def handle_data(self, data):

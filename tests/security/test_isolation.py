@@ -32,8 +32,9 @@ from incentives.models import (
     RebateStatement,
     StatementLine,
 )
+from integrations.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from partners.choices import PartnerStatus
-from partners.models import ApiKey, Partner, PartnerContact, PartnerTier, Region
+from partners.models import ApiKey, ManagerRegion, Partner, PartnerContact, PartnerTier, Region
 from partners.services import api_key_create
 from performance.models import (
     CustomerSatisfaction,
@@ -42,7 +43,7 @@ from performance.models import (
     Scorecard,
     ScorecardTemplate,
 )
-from prm.models import JobRun, Notification
+from prm.models import AuditEntry, JobRun, Notification, Tombstone
 from prm.roles import Role
 from prm.tenancy import TenantQuerySet
 from sales.models import Product, ProductLine, SalesLine
@@ -227,6 +228,33 @@ PK_MODELS = {
     "scorecard-template-detail": ScorecardTemplate,
     "scorecard-run-detail": JobRun,
     "customer-satisfaction-detail": CustomerSatisfaction,
+    "deletion-detail": Tombstone,
+    "partner-contact-deactivate-login": PartnerContact,
+    "partner-contact-reactivate-login": PartnerContact,
+    "partner-contact-resend-invitation": PartnerContact,
+    "manager-region-detail": ManagerRegion,
+    "course-material-detail": CourseMaterial,
+    "course-material-download": CourseMaterial,
+    "mdf-request-proof-remove": MdfRequest,
+    "mdf-request-proof-upload": MdfRequest,
+    "history-entry-detail": AuditEntry,
+    "webhook-endpoint-detail": WebhookEndpoint,
+    "webhook-endpoint-rotate-secret": WebhookEndpoint,
+    "webhook-endpoint-enable": WebhookEndpoint,
+    "webhook-endpoint-disable": WebhookEndpoint,
+    "webhook-endpoint-test": WebhookEndpoint,
+    "webhook-delivery-detail": WebhookDelivery,
+    "webhook-delivery-redeliver": WebhookDelivery,
+    "webhook-event-detail": WebhookEvent,
+    "integrations:endpoint-detail": WebhookEndpoint,
+    "integrations:endpoint-edit": WebhookEndpoint,
+    "integrations:endpoint-delete": WebhookEndpoint,
+    "integrations:endpoint-enable": WebhookEndpoint,
+    "integrations:endpoint-disable": WebhookEndpoint,
+    "integrations:endpoint-rotate-secret": WebhookEndpoint,
+    "integrations:endpoint-test": WebhookEndpoint,
+    "integrations:delivery-detail": WebhookDelivery,
+    "integrations:delivery-redeliver": WebhookDelivery,
 }
 
 # Route names outside any namespace that are not API router routes.
@@ -249,7 +277,7 @@ PLAIN_ROUTES = {
 }
 
 # Pages no outside role may open at all, whatever object they name: managing API keys.
-STAFF_ONLY_ROUTE_PREFIXES = ("partners:api-key-",)
+STAFF_ONLY_ROUTE_PREFIXES = ("partners:api-key-", "integrations:")
 
 # API router actions beyond list/detail, by the basename they start with.
 API_ACTION_PREFIXES = (
@@ -267,6 +295,9 @@ API_ACTION_PREFIXES = (
     "region-",
     "flag-rule-",
     "customer-satisfaction-",
+    "sales-line-",
+    "webhook-",
+    "deletion-",
 )
 
 # Unnamed routes, by their pattern: what to request for each.
@@ -360,6 +391,8 @@ def build_url(route, world):
             kwargs["proof_id"] = world.foreign_pk(MdfProof)
         elif param == "code" and route.name.startswith("flag-rule-"):
             kwargs["code"] = "score_below"
+        elif param == "external_id":
+            kwargs["external_id"] = world.foreign_external_id(route.name)
         elif param == "format":
             kwargs["format"] = "json"
         elif param == "id" and route.name.startswith("admin:"):
@@ -406,7 +439,10 @@ class World:
             code="ZETA-11", name="Zeta Hidden Reseller", parent=self.foreign, region=self.region
         )
         self.foreign_contact = PartnerContactFactory(
-            partner=self.foreign, name="Zeta Insider", email="insider@zeta-secret.example"
+            partner=self.foreign,
+            name="Zeta Insider",
+            email="insider@zeta-secret.example",
+            external_id="CRM-ZETA-INSIDER",
         )
         self.staff = StaffFactory(username="iso-staff")
         self.key_admin = ChannelAdminFactory(username="iso-key-admin")  # only a channel admin creates keys
@@ -434,6 +470,7 @@ class World:
             "CRM-ZETA-SECRET",
             "zeta-secret.example",
             "Zeta Insider",
+            "CRM-ZETA-INSIDER",
             "+86 999 0000 1111",
             "foreign_admin@iso.example",
         ]
@@ -452,6 +489,7 @@ class World:
         self.add_training()
         self.add_incentives()
         self.add_performance()
+        self.add_integrations()
 
     def add_agreements(self):
         """An agreement of each side with a target and documents: the foreign one (every pk route
@@ -616,6 +654,41 @@ class World:
         )
         self.markers += ["7777777", "7777000", "77.71", "77.73", "41.37"]
 
+    def add_integrations(self):
+        """A deleted contact of Zeta (its tombstone is Zeta's), and the vendor's webhook endpoint
+        with an event about Zeta and its delivery: the channel team's, never a partner's."""
+        from integrations.choices import EventType
+        from integrations.events import event_record
+        from integrations.services import endpoint_create
+        from partners.services import contact_delete
+
+        gone = PartnerContactFactory(partner=self.foreign, name="Zeta Insider", external_id="CRM-ZETA-GONE")
+        gone_pk = gone.pk
+        contact_delete(contact=gone, by=self.staff)
+        self.foreign_tombstone = Tombstone.objects.get(object_id=str(gone_pk), model="partners.partnercontact")
+        self.endpoint = endpoint_create(
+            name="Zeta Secret CRM hook",
+            url="https://crm.example.com/hooks",
+            events=[EventType.PARTNER_UPDATED],
+            by=self.key_admin,
+        )
+        self.event = event_record(
+            EventType.PARTNER_UPDATED,
+            data={"id": self.foreign.pk, "name": self.foreign.name, "code": self.foreign.code},
+            object_id=self.foreign.pk,
+            partner=self.foreign,
+        )
+        self.delivery = WebhookDelivery.objects.get(event=self.event, endpoint=self.endpoint)
+        self.markers += ["CRM-ZETA-GONE", "Zeta Secret CRM hook", self.endpoint.secret]
+
+    def foreign_external_id(self, route_name):
+        """What a `by-external-id` route names: the foreign partner's own external IDs."""
+        if route_name.startswith("partner-contact"):
+            return self.foreign_contact.external_id
+        if route_name.startswith("sales-line"):
+            return self.foreign_sale.external_id
+        return self.foreign.external_id
+
     def foreign_pk(self, model):
         from performance.models import (
             CustomerSatisfaction,
@@ -628,6 +701,14 @@ class World:
 
         if model is KpiSnapshot:
             return self.foreign_snapshot.pk
+        if model is Tombstone:
+            return self.foreign_tombstone.pk
+        if model is WebhookEndpoint:
+            return self.endpoint.pk
+        if model is WebhookDelivery:
+            return self.delivery.pk
+        if model is WebhookEvent:
+            return self.event.pk
         if model is Scorecard:
             return self.foreign_scorecard.pk
         if model is CustomerSatisfaction:
@@ -860,6 +941,7 @@ def extra_principals(world):
         ("key incentives:write", ["incentives:write"]),
         ("key performance:read", ["performance:read"]),
         ("key performance:write", ["performance:write"]),
+        ("key webhooks:write", ["webhooks:write"]),
     ):
         _key, plaintext = api_key_create(name=label, scopes=scopes, partner=world.own, by=world.key_admin)
         found[label] = (Client(), {"HTTP_AUTHORIZATION": f"Api-Key {plaintext}"})
@@ -873,6 +955,7 @@ def extra_principals(world):
             "training:read",
             "incentives:read",
             "performance:read",
+            "webhooks:read",
         ],
         partner=None,
         by=world.key_admin,
