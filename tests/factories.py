@@ -477,3 +477,16 @@ class MdfProofFactory(factory.django.DjangoModelFactory):
     original_name = "proof.pdf"
     content_type = "application/pdf"
     size = len(PDF_BYTES)
+
+
+def key_client(by, scopes, partner=None, name="CRM"):
+    """An API client that calls with a new API key of `scopes` (bound to `partner` when given),
+    created by the channel admin `by`: how the CRM or a partner's own system calls."""
+    from rest_framework.test import APIClient
+
+    from partners.services import api_key_create
+
+    _key, plaintext = api_key_create(name=name, scopes=list(scopes), partner=partner, by=by)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
+    return api

@@ -10,9 +10,9 @@ from rest_framework.test import APIClient
 
 from incentives.choices import MdfStatus
 from incentives.models import MdfProof
-from partners.services import api_key_create
 from prm.models import AuditEntry
 from tests.factories import PDF_BYTES, AnalystFactory, MdfBudgetFactory, MdfProofFactory, MdfRequestFactory
+from tests.factories import key_client as shared_key_client
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +24,7 @@ def url(mdf_request, action):
 
 
 def key_client(staff_user, scopes, partner=None):
-    _key, plaintext = api_key_create(name="ERP", scopes=scopes, partner=partner, by=staff_user)
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
-    return api
+    return shared_key_client(staff_user, scopes, partner, name="ERP")
 
 
 def field_errors(response):

@@ -14,8 +14,7 @@ from integrations import services
 from integrations.choices import DeliveryStatus, EventType
 from integrations.events import event_record
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from partners.services import api_key_create
-from tests.factories import AnalystFactory, ChannelManagerFactory, PartnerFactory
+from tests.factories import AnalystFactory, ChannelManagerFactory, PartnerFactory, key_client
 
 from .webhooks_world import endpoint_make
 
@@ -31,13 +30,6 @@ def field_errors(response):
     """Messages by field, whichever error body the API answers with ({"errors": {...}} or flat)."""
     body = response.json()
     return body.get("errors", body)
-
-
-def key_client(staff_user, scopes, partner=None):
-    _key, plaintext = api_key_create(name="CRM", scopes=scopes, partner=partner, by=staff_user)
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
-    return api
 
 
 @pytest.fixture

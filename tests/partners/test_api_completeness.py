@@ -8,7 +8,6 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from partners.models import PartnerContact
-from partners.services import api_key_create
 from prm.models import AuditEntry
 from tests.factories import (
     AnalystFactory,
@@ -19,6 +18,7 @@ from tests.factories import (
     PartnerFactory,
     PartnerUserFactory,
     RegionFactory,
+    key_client,
 )
 
 pytestmark = pytest.mark.django_db
@@ -36,13 +36,6 @@ def field_errors(response):
     """The messages by field of a 400 (under `errors` in the API's error format)."""
     body = response.json()
     return body.get("errors", body)
-
-
-def key_client(staff_user, scopes, partner=None):
-    _key, plaintext = api_key_create(name="CRM", scopes=scopes, partner=partner, by=staff_user)
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
-    return api
 
 
 @pytest.fixture

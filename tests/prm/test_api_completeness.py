@@ -7,20 +7,13 @@ from django.contrib.auth.signals import user_logged_in
 from django.test import RequestFactory
 from rest_framework.test import APIClient
 
-from partners.services import api_key_create, partner_update
+from partners.services import partner_update
 from prm.models import AuditEntry
-from tests.factories import AnalystFactory, PartnerFactory, PartnerUserFactory, ProductLineFactory
+from tests.factories import AnalystFactory, PartnerFactory, PartnerUserFactory, ProductLineFactory, key_client
 
 pytestmark = pytest.mark.django_db
 
 HISTORY = "/api/v1/history/"
-
-
-def key_client(staff_user, scopes, partner=None):
-    _key, plaintext = api_key_create(name="CRM", scopes=scopes, partner=partner, by=staff_user)
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
-    return api
 
 
 @pytest.fixture

@@ -13,9 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
-from rest_framework.test import APIClient
 
-from partners.services import api_key_create
 from prm.models import JobRun
 from sales import imports, tasks
 from sales.models import SalesLine, SalesSource
@@ -27,6 +25,7 @@ from tests.factories import (
     ProductLineFactory,
     RegionFactory,
     SalesLineFactory,
+    key_client,
 )
 
 pytestmark = pytest.mark.django_db
@@ -275,13 +274,6 @@ def test_staff_are_not_let_into_the_portal_page(staff_client):
 
 
 # API ---------------------------------------------------------------------------------------------
-
-
-def key_client(staff_user, scopes, partner=None):
-    _key, plaintext = api_key_create(name="CRM", scopes=scopes, partner=partner, by=staff_user)
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
-    return api
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from partners.services import api_key_create
 from prm.models import AuditEntry
 from tests.factories import (
     AnalystFactory,
@@ -16,6 +15,7 @@ from tests.factories import (
     PartnerFactory,
     PartnerTierFactory,
 )
+from tests.factories import key_client as shared_key_client
 from training.models import CourseMaterial
 
 pytestmark = pytest.mark.django_db
@@ -25,10 +25,7 @@ PDF = b"%PDF-1.4 installation guide"
 
 
 def key_client(staff_user, scopes, partner=None):
-    _key, plaintext = api_key_create(name="LMS", scopes=scopes, partner=partner, by=staff_user)
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
-    return api
+    return shared_key_client(staff_user, scopes, partner, name="LMS")
 
 
 def field_errors(response):
