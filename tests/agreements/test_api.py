@@ -19,7 +19,6 @@ from rest_framework.test import APIClient
 from agreements.choices import AgreementStatus, DocumentKind
 from agreements.models import Agreement, AgreementDocument, AgreementTarget, RegionTarget
 from partners.choices import RegionKind
-from partners.services import api_key_create
 from prm.models import AuditEntry
 from tests.factories import (
     AgreementFactory,
@@ -114,17 +113,6 @@ def world(db, staff_user):
         "draft": draft,
         "admin": staff_user,
     }
-
-
-@pytest.fixture
-def make_key(staff_user):
-    def make(scopes, partner=None):
-        _key, plaintext = api_key_create(name="CRM", scopes=list(scopes), partner=partner, by=staff_user)
-        api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
-        return api
-
-    return make
 
 
 def minimal_payload(world, **overrides):

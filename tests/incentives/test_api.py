@@ -30,7 +30,6 @@ from incentives.models import (
     StatementLine,
     TierMultiplier,
 )
-from partners.services import api_key_create
 from prm.models import AuditEntry, JobRun
 from tests.factories import (
     PDF_BYTES,
@@ -157,17 +156,6 @@ def world(db, staff_user):
         "own_request": MdfRequestFactory(budget=own_budget, title="Huaxin booth"),
         "foreign_request": MdfRequestFactory(budget=foreign_budget, title="Zeta booth"),
     }
-
-
-@pytest.fixture
-def make_key(staff_user):
-    def make(scopes, partner=None):
-        _key, plaintext = api_key_create(name="CRM", scopes=list(scopes), partner=partner, by=staff_user)
-        api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
-        return api
-
-    return make
 
 
 # Rebate policies: the contract ------------------------------------------------------------------

@@ -11,8 +11,7 @@ from rest_framework.test import APIClient
 from incentives.choices import MdfStatus
 from incentives.models import MdfProof
 from prm.models import AuditEntry
-from tests.factories import PDF_BYTES, AnalystFactory, MdfBudgetFactory, MdfProofFactory, MdfRequestFactory
-from tests.factories import key_client as shared_key_client
+from tests.factories import PDF_BYTES, AnalystFactory, MdfBudgetFactory, MdfProofFactory, MdfRequestFactory, key_client
 
 pytestmark = pytest.mark.django_db
 
@@ -21,10 +20,6 @@ REQUESTS = "/api/v1/mdf-requests/"
 
 def url(mdf_request, action):
     return f"{REQUESTS}{mdf_request.pk}/{action}/"
-
-
-def key_client(staff_user, scopes, partner=None):
-    return shared_key_client(staff_user, scopes, partner, name="ERP")
 
 
 def field_errors(response):

@@ -3,14 +3,9 @@ statements in every status that reconcile with their lines and with the sales th
 MDF budgets (by hand and from the tier allowance) never overspent, requests in every status with
 proof where it belongs, and nothing new the second time."""
 
-from io import StringIO
-
 import pytest
-from django.apps import apps
-from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Q
-from django.test import override_settings
 from django.utils import timezone
 
 from agreements.choices import AgreementStatus
@@ -26,32 +21,11 @@ from incentives.models import (
     StatementLine,
 )
 from prm.periods import Period, PeriodKind
+from tests.demo import row_counts, seed
 
 pytestmark = pytest.mark.django_db
 
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SHOWCASE = "D-EAST-1"
-
-
-def seed():
-    call_command("seed_demo", stdout=StringIO())
-
-
-def row_counts():
-    return {model._meta.label: model._base_manager.count() for model in apps.get_models()}
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with override_settings(PASSWORD_HASHERS=FAST_HASHERS), django_db_blocker.unblock(), transaction.atomic():
-        seed()
-        yield
-        transaction.set_rollback(True)
-
-
-@pytest.fixture(autouse=True)
-def same_hashers_as_the_seed(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 def lines_snapshot(period):

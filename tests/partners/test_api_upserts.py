@@ -11,7 +11,6 @@ from rest_framework.test import APIClient
 from integrations.models import WebhookEvent
 from partners.choices import PartnerStatus, PartnerType
 from partners.models import Partner, PartnerContact
-from partners.services import api_key_create
 from prm.models import AuditEntry
 from tests.factories import (
     ChannelManagerFactory,
@@ -44,17 +43,6 @@ def rows(model):
 @pytest.fixture
 def region(db):
     return RegionFactory(code="GD", name="Guangdong")
-
-
-@pytest.fixture
-def make_key(staff_user):
-    def make(scopes, partner=None):
-        _key, plaintext = api_key_create(name="CRM", scopes=list(scopes), partner=partner, by=staff_user)
-        api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
-        return api
-
-    return make
 
 
 def partner_body(region, **overrides):

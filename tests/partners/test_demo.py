@@ -1,51 +1,17 @@
 """`manage.py seed_demo`: a believable channel to click through, and safe to run again."""
 
-from io import StringIO
-
 import pytest
-from django.apps import apps
 from django.contrib.auth import authenticate
-from django.core.management import call_command
-from django.db import transaction
-from django.test import RequestFactory, override_settings
+from django.test import RequestFactory
 
 from partners.choices import PartnerType, RegionKind
 from partners.models import Partner, PartnerContact, PartnerTier, Region
+from tests.demo import row_counts, seed
 
 pytestmark = pytest.mark.django_db
 
 DEMO_USERS = ["admin", "manager", "analyst", "partner", "partner-user"]
 PASSWORD = "demo12345"
-
-
-def seed():
-    out = StringIO()
-    call_command("seed_demo", stdout=out)
-    return out.getvalue()
-
-
-def row_counts():
-    return {model._meta.label: model._base_manager.count() for model in apps.get_models()}
-
-
-# The module seeds once, before any function-scoped fixture runs; both the seeding and the
-# checks use the same fast hasher, so a password set by the seed can be checked by the tests.
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """Seed once for the module (it takes seconds), inside a transaction rolled back at the end;
-    each test still runs in its own savepoint, so a test that writes leaves no trace."""
-    with override_settings(PASSWORD_HASHERS=FAST_HASHERS), django_db_blocker.unblock(), transaction.atomic():
-        seed()
-        yield
-        transaction.set_rollback(True)
-
-
-@pytest.fixture(autouse=True)
-def same_hashers_as_the_seed(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 def test_builds_regions_tiers_and_a_three_level_network(demo):

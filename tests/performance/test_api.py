@@ -17,7 +17,6 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from partners.services import api_key_create
 from performance import services, tasks
 from performance.choices import FlagStatus, Kpi
 from performance.models import (
@@ -106,17 +105,6 @@ def world(db):
     built = build()
     services.month_compute(period=MONTH)
     return built
-
-
-@pytest.fixture
-def make_key(staff_user):
-    def make(scopes, partner=None):
-        _key, plaintext = api_key_create(name="CRM", scopes=list(scopes), partner=partner, by=staff_user)
-        api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
-        return api
-
-    return make
 
 
 def flag_of(world, code):

@@ -3,14 +3,9 @@ growth, regular customers), flags of different rules on the regions whose sales 
 and nothing new the second time."""
 
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.apps import apps
-from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Count
-from django.test import override_settings
 from django.utils import timezone
 
 from partners.choices import RegionKind
@@ -19,31 +14,9 @@ from performance.choices import FlagRuleCode, FlagStatus, Kpi
 from performance.models import CustomerSatisfaction, KpiSnapshot, RegionFlag, RegionScorecard, Scorecard
 from prm.periods import Period
 from sales.models import SalesLine
+from tests.demo import row_counts, seed
 
 pytestmark = pytest.mark.django_db
-
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def seed():
-    call_command("seed_demo", stdout=StringIO())
-
-
-def row_counts():
-    return {model._meta.label: model._base_manager.count() for model in apps.get_models()}
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with override_settings(PASSWORD_HASHERS=FAST_HASHERS), django_db_blocker.unblock(), transaction.atomic():
-        seed()
-        yield
-        transaction.set_rollback(True)
-
-
-@pytest.fixture(autouse=True)
-def same_hashers_as_the_seed(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 def this_month():

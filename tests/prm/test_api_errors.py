@@ -5,7 +5,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from partners.models import Region
-from partners.services import api_key_create
+from tests import factories
 from tests.factories import (
     AnalystFactory,
     ChannelAdminFactory,
@@ -36,10 +36,7 @@ def assert_error(response, status, code):
 
 
 def key_client(scopes, partner=None):
-    _key, plaintext = api_key_create(name="CRM", scopes=list(scopes), partner=partner, by=ChannelAdminFactory())
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
-    return api
+    return factories.key_client(ChannelAdminFactory(), scopes, partner)
 
 
 # The codes ---------------------------------------------------------------------------------------

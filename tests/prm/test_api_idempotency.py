@@ -14,12 +14,12 @@ from rest_framework.test import APIClient
 
 from partners import services as partner_services
 from partners.models import Partner, Region
-from partners.services import api_key_create
 from prm import tasks
 from prm.api.idempotency import IdempotentWritesMixin
 from prm.api.routers import router
 from prm.models import AuditEntry, IdempotencyRecord, JobRun
 from sales.models import SalesLine
+from tests import factories
 from tests.factories import ChannelAdminFactory, PartnerFactory, ProductFactory, RegionFactory
 
 REGIONS = "/api/v1/regions/"
@@ -36,10 +36,7 @@ def post(api, body, key, url=REGIONS):
 
 
 def key_client(scopes=("partners:write",), name="CRM sync"):
-    _key, plaintext = api_key_create(name=name, scopes=list(scopes), by=ChannelAdminFactory())
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
-    return api
+    return factories.key_client(ChannelAdminFactory(), scopes, name=name)
 
 
 @pytest.mark.django_db

@@ -17,7 +17,6 @@ from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
 from agreements.models import AgreementTarget
 from partners import services as partner_services
 from partners.models import Partner, PartnerContact
-from partners.services import api_key_create
 from performance import services as performance_services
 from performance.models import KpiSnapshot
 from prm import tasks
@@ -40,17 +39,6 @@ PARTNERS = reverse("partner-list")
 CONTACTS = reverse("partner-contact-list")
 DELETIONS = reverse("deletion-list")
 LONG_AGO = timezone.now() - timedelta(days=30)
-
-
-@pytest.fixture
-def make_key(staff_user):
-    def make(scopes, partner=None):
-        _key, plaintext = api_key_create(name="CRM", scopes=list(scopes), partner=partner, by=staff_user)
-        api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
-        return api
-
-    return make
 
 
 def iso(moment):

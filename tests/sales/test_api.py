@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from partners.services import api_key_create
 from prm.models import AuditEntry
 from sales.models import Product, ProductLine
 from tests.factories import ChannelManagerFactory, PartnerFactory, ProductFactory, ProductLineFactory
@@ -35,17 +34,6 @@ def catalogue(db):
         "gauge": ProductFactory(sku="SEN-200", name="Pressure gauge", product_line=sensors, is_active=False),
         "plc": ProductFactory(sku="CTL-1", name="Compact PLC", product_line=controllers, is_active=False),
     }
-
-
-@pytest.fixture
-def make_key(staff_user):
-    def make(scopes, partner=None):
-        _key, plaintext = api_key_create(name="ERP", scopes=list(scopes), partner=partner, by=staff_user)
-        api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
-        return api
-
-    return make
 
 
 def snapshot():

@@ -10,7 +10,6 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from partners.services import api_key_create
 from prm.models import AuditEntry
 from sales.models import SalesLine, SalesSource
 from tests.factories import (
@@ -51,17 +50,6 @@ def world(db):
         "probe": ProductFactory(sku="SEN-100", product_line=sensors),
         "region": RegionFactory(code="GD-SZ"),
     }
-
-
-@pytest.fixture
-def make_key(staff_user):
-    def make(scopes, partner=None):
-        _key, plaintext = api_key_create(name="CRM", scopes=list(scopes), partner=partner, by=staff_user)
-        api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
-        return api
-
-    return make
 
 
 def line_body(world, **overrides):

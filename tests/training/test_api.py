@@ -16,7 +16,6 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from partners.services import api_key_create
 from prm.periods import add_months
 from tests.factories import (
     AnalystFactory,
@@ -125,17 +124,6 @@ def world(db, staff_user):
         "foreign": foreign,
         "admin": staff_user,
     }
-
-
-@pytest.fixture
-def make_key(staff_user):
-    def make(scopes, partner=None):
-        _key, plaintext = api_key_create(name="LMS", scopes=list(scopes), partner=partner, by=staff_user)
-        api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
-        return api
-
-    return make
 
 
 # Courses ---------------------------------------------------------------------------------------

@@ -14,18 +14,14 @@ from tests.factories import (
     CourseMaterialFactory,
     PartnerFactory,
     PartnerTierFactory,
+    key_client,
 )
-from tests.factories import key_client as shared_key_client
 from training.models import CourseMaterial
 
 pytestmark = pytest.mark.django_db
 
 MATERIALS = "/api/v1/course-materials/"
 PDF = b"%PDF-1.4 installation guide"
-
-
-def key_client(staff_user, scopes, partner=None):
-    return shared_key_client(staff_user, scopes, partner, name="LMS")
 
 
 def field_errors(response):

@@ -3,17 +3,14 @@ two years of records consistent with the rules, partners that meet their tier's 
 partners that don't, certifications about to expire and lapsed ones; safe to run again."""
 
 from datetime import timedelta
-from io import StringIO
 
 import pytest
 from django.apps import apps
-from django.core.management import call_command
-from django.db import transaction
-from django.test import override_settings
 from django.utils import timezone
 
 from partners.models import Partner
 from prm.periods import add_months
+from tests.demo import seed
 from training import selectors
 from training.choices import Delivery, MaterialKind, RecordStatus
 from training.models import Course, CourseMaterial, TierRequirement, TrainingRecord, TrainingSession
@@ -21,25 +18,7 @@ from training.rules import OPEN_STATUSES
 
 pytestmark = pytest.mark.django_db
 
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TODAY = timezone.localdate()
-
-
-def seed():
-    call_command("seed_demo", stdout=StringIO())
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker, tmp_path_factory):
-    media = tmp_path_factory.mktemp("media")
-    with (
-        override_settings(PASSWORD_HASHERS=FAST_HASHERS, MEDIA_ROOT=media),
-        django_db_blocker.unblock(),
-        transaction.atomic(),
-    ):
-        seed()
-        yield
-        transaction.set_rollback(True)
 
 
 def test_a_dozen_courses_of_every_kind(demo):
