@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework.fields import DateTimeField
 
 from prm.api.scopes import scope_grants
+from prm.audit import acting_user
 from prm.notifications import notify, page_url
 from prm.roles import Role, is_channel_admin, is_integration
 
@@ -67,13 +68,10 @@ def secret_visible(user):
     return is_channel_admin(user)
 
 
-def _require_manage(user):
+def require_manage(user):
+    """Refuse (PermissionDenied) whoever may only read webhooks: the one check of pages and services."""
     if not can_manage_webhooks(user):
         raise PermissionDenied(_("Only a channel admin can manage webhooks."))
-
-
-def _user_or_none(user):
-    return user if getattr(user, "pk", None) is not None else None
 
 
 def retry_delay(attempt):
@@ -129,15 +127,15 @@ def _endpoint_fields_clean(*, name, url, events):
 def endpoint_create(*, name, url, events, by):
     """A new endpoint, active, with a new signing secret. The URL must be one webhooks may go to
     (integrations.targets); every event type must be one of EventType."""
-    _require_manage(by)
+    require_manage(by)
     name, url, events = _endpoint_fields_clean(name=name, url=url, events=events)
-    return WebhookEndpoint.objects.create(name=name, url=url, events=events, created_by=_user_or_none(by))
+    return WebhookEndpoint.objects.create(name=name, url=url, events=events, created_by=acting_user(by))
 
 
 def endpoint_update(*, endpoint, by, name=None, url=None, events=None):
     """Change an endpoint's name, URL or events (those given); checked as on create. Deliveries
     already pending go to the new URL."""
-    _require_manage(by)
+    require_manage(by)
     name, url, events = _endpoint_fields_clean(
         name=endpoint.name if name is None else name,
         url=endpoint.url if url is None else url,
@@ -150,7 +148,7 @@ def endpoint_update(*, endpoint, by, name=None, url=None, events=None):
 
 def endpoint_secret_rotate(*, endpoint, by):
     """A new signing secret, used from the next attempt on; the old one stops working at once."""
-    _require_manage(by)
+    require_manage(by)
     endpoint.secret = secret_generate()
     endpoint.save(update_fields=["secret", "updated_at"])
     return endpoint
@@ -159,7 +157,7 @@ def endpoint_secret_rotate(*, endpoint, by):
 def endpoint_disable(*, endpoint, by, reason=""):
     """Stop sending to the endpoint. Its deliveries wait (pending) until it is enabled again;
     events recorded meanwhile are not queued for it."""
-    _require_manage(by)
+    require_manage(by)
     if not endpoint.is_active:
         return endpoint
     endpoint.is_active = False
@@ -172,7 +170,7 @@ def endpoint_disable(*, endpoint, by, reason=""):
 def endpoint_enable(*, endpoint, by):
     """Send to the endpoint again: the failure count starts over and its pending deliveries are
     sent now."""
-    _require_manage(by)
+    require_manage(by)
     now = timezone.now()
     with transaction.atomic():
         endpoint.is_active = True
@@ -189,14 +187,14 @@ def endpoint_enable(*, endpoint, by):
 
 def endpoint_delete(*, endpoint, by):
     """Delete the endpoint with its deliveries and their log."""
-    _require_manage(by)
+    require_manage(by)
     endpoint.delete()
 
 
 def endpoint_test(*, endpoint, by):
     """Send the endpoint a test event (`ping`) now, whatever it subscribes to; the answer shows in
     the delivery log like any other."""
-    _require_manage(by)
+    require_manage(by)
     if not endpoint.is_active:
         raise ValidationError(_("The endpoint is disabled; enable it before sending a test event."))
     with transaction.atomic():
@@ -238,7 +236,7 @@ def deliveries_for_events(events):
 def delivery_redeliver(*, delivery, by):
     """Send the delivery again now, whatever its status (a failed one gets one more attempt; a
     delivered one is sent once more). Its endpoint must be enabled."""
-    _require_manage(by)
+    require_manage(by)
     if not delivery.endpoint.is_active:
         raise ValidationError(_("The endpoint is disabled; enable it before redelivering."))
     now = timezone.now()

@@ -3,7 +3,7 @@ log with each attempt. Everyone on the channel team reads them; channel admins c
 integrations.services checks it again."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
@@ -19,11 +19,6 @@ from .forms import DisableForm, EndpointForm
 from .models import WebhookDelivery, WebhookEndpoint
 
 RECENT_DELIVERIES = 20
-
-
-def _require_manage(user):
-    if not services.can_manage_webhooks(user):
-        raise PermissionDenied(_("Only a channel admin can manage webhooks."))
 
 
 class TabsMixin:
@@ -61,7 +56,7 @@ class EndpointCreateView(TabsMixin, ServiceFormView):
     success_message = gettext_lazy("Webhook endpoint created. Give its signing secret to the receiving system.")
 
     def load_objects(self, **kwargs):
-        _require_manage(self.request.user)
+        services.require_manage(self.request.user)
 
     def perform(self, form):
         return services.endpoint_create(by=self.request.user, **form.cleaned_data)
@@ -74,7 +69,7 @@ class EndpointEditView(TabsMixin, ServiceFormView):
     success_message = gettext_lazy("Webhook endpoint saved.")
 
     def load_objects(self, pk):
-        _require_manage(self.request.user)
+        services.require_manage(self.request.user)
         self.endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
 
     def get_initial(self):
@@ -114,7 +109,7 @@ class EndpointActionView(StaffRequiredMixin, TemplateView):
     http_method_names = ["post"]
 
     def load_objects(self, pk):
-        _require_manage(self.request.user)
+        services.require_manage(self.request.user)
         self.endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
 
     def post(self, request, pk):
@@ -147,7 +142,7 @@ class EndpointDeleteView(StaffRequiredMixin, TemplateView):
     template_name = "integrations/endpoint_delete.html"
 
     def load_objects(self, pk):
-        _require_manage(self.request.user)
+        services.require_manage(self.request.user)
         self.endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
 
     def get_context_data(self, **kwargs):
@@ -200,7 +195,7 @@ class DeliveryRedeliverView(StaffRequiredMixin, TemplateView):
     http_method_names = ["post"]
 
     def load_objects(self, pk):
-        _require_manage(self.request.user)
+        services.require_manage(self.request.user)
         self.delivery = get_object_or_404(WebhookDelivery.objects.select_related("endpoint"), pk=pk)
 
     def post(self, request, pk):
